@@ -1,0 +1,49 @@
+"""Per-request ids held in contextvars so errors and logs carry them (K-11.4)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from contextvars import ContextVar
+
+_request_id: ContextVar[str] = ContextVar("fabrikit_request_id", default="")
+_trace_id: ContextVar[str] = ContextVar("fabrikit_trace_id", default="")
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_TRACEPARENT_RE = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+_ALPHABET = string.ascii_letters + string.digits + "_-"
+
+
+def new_request_id() -> str:
+    """A 21-character URL-safe id (nanoid-sized)."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(21))
+
+
+def accept_request_id(value: str | None) -> str:
+    return value if value and _REQUEST_ID_RE.match(value) else new_request_id()
+
+
+def trace_id_from_traceparent(value: str | None) -> str | None:
+    if not value:
+        return None
+    m = _TRACEPARENT_RE.match(value.strip().lower())
+    if not m or m.group(1) == "0" * 32:
+        return None
+    return m.group(1)
+
+
+def bind_request(request_id: str, traceparent: str | None = None) -> str:
+    """Sets the request and trace ids for the current context; returns the trace id."""
+    trace_id = trace_id_from_traceparent(traceparent) or request_id
+    _request_id.set(request_id)
+    _trace_id.set(trace_id)
+    return trace_id
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+def current_trace_id() -> str:
+    return _trace_id.get() or _request_id.get()

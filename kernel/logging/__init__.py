@@ -1,0 +1,27 @@
+"""Structured logging (K-17): one redacting structlog + stdlib pipeline, JSON or console."""
+
+from ._configure import (
+    THIRD_PARTY_LOGGERS,
+    LogFormat,
+    configure_logging,
+    configure_logging_from_config,
+    reset_logging,
+)
+from ._context import bind_context, bound_context, clear_context, get_context, get_logger, unbind_context
+from ._processors import json_renderer, redact_event
+
+__all__ = [
+    "THIRD_PARTY_LOGGERS",
+    "LogFormat",
+    "bind_context",
+    "bound_context",
+    "clear_context",
+    "configure_logging",
+    "configure_logging_from_config",
+    "get_context",
+    "get_logger",
+    "json_renderer",
+    "redact_event",
+    "reset_logging",
+    "unbind_context",
+]

@@ -1,0 +1,1 @@
+"""oagw — the outbound API gateway (spec: oagw.md). Import the public API from ``fabrikit.modules.oagw.sdk``."""

@@ -1,0 +1,3 @@
+from fabrikit.kernel.cli import main
+
+raise SystemExit(main())
