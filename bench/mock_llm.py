@@ -10,6 +10,7 @@ import json
 import time
 
 import aiohttp
+
 from fabrikit.modules.mock_llm import MockLlmConfig, MockLlmServer
 
 WORDS = 200_000

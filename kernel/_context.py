@@ -195,7 +195,8 @@ class ModuleContext:
         """Starts a background task owned by this module; a failure marks the module failed (K-7.2)."""
         if not self._spawn_allowed:
             raise SpawnNotAllowed(f"module '{self.name}' may spawn tasks only from start() on, not in init")
-        task = asyncio.create_task(coro_fn(), name=f"{self.name}:{name}")
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro_fn())
+        task.set_name(f"{self.name}:{name}")
         self._tasks[task] = (name, critical)
         task.add_done_callback(self._task_done)
         return task

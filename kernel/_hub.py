@@ -54,7 +54,7 @@ class ClientScope:
 def _check_type(iface: type, impl: object) -> None:
     try:
         ok = isinstance(impl, iface)
-    except TypeError:  # non-runtime-checkable Protocol: nothing to check
+    except Exception:  # non-runtime-checkable Protocol, or a property that cannot be read yet
         return
     if not ok:
         raise ClientTypeMismatch(iface, impl)

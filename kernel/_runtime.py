@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -266,24 +267,22 @@ class Runtime:
         system = [n for n in order if Capability.SYSTEM in caps[n]]
         sys_ctx = SystemContext(self)
         for name in system:
-            self._sync_phase("pre_init", name, failed, lambda n=name: self.modules[n].pre_init(sys_ctx))
+            self._sync_phase("pre_init", name, failed, partial(self.modules[name].pre_init, sys_ctx))
         for name in order:
             if Capability.DB in caps[name] or self.contexts[name].database_block is not None:
                 self.records[name].state = ModuleState.MIGRATING
-                await self._async_phase("db", name, failed, lambda n=name: self._open_database(n))
+                await self._async_phase("db", name, failed, partial(self._open_database, name))
         if self._until == "db":
             return
         for name in order:
             self.records[name].state = ModuleState.INITIALIZING
             await self._async_phase(
-                "init", name, failed, lambda n=name: self.modules[n].init(self.contexts[n])
+                "init", name, failed, partial(self.modules[name].init, self.contexts[name])
             )
             self.records[name].state = ModuleState.INITIALIZED
         await self._materialize_plugins(plan, failed)
         for name in system:
-            await self._async_phase(
-                "post_init", name, failed, lambda n=name: self.modules[n].post_init(sys_ctx)
-            )
+            await self._async_phase("post_init", name, failed, partial(self.modules[name].post_init, sys_ctx))
         if self._until == "post_init":
             return
         self._rest_phase(plan, failed)
@@ -440,7 +439,7 @@ class Runtime:
                     "rest",
                     name,
                     failed,
-                    lambda n=name: self.modules[n].register_rest(self.contexts[n], registrar),
+                    partial(self.modules[name].register_rest, self.contexts[name], registrar),
                 )
         if Capability.REST in self.sources[host].manifest.capabilities:
             self._sync_phase(

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
+
 from fabrikit.kernel.security import Secret
 
 from .types import ConfigStruct, Duration, InvalidConfigValue

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, dataclass_transform
 
 import msgspec
+
 from fabrikit.kernel.security import Secret, secret_dec_hook
 
 if TYPE_CHECKING:

@@ -72,7 +72,7 @@ def cmd_modules(args: argparse.Namespace, config: _config.AppConfig) -> int:
             }
     except ResolutionError:
         order = {}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for src in sorted(found.modules, key=lambda s: (s.name, s.distribution)):
         m = src.manifest
         rows.append(

@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from piccolo.columns import Column
+from piccolo.columns.column_types import UUID as UUIDColumn
+from piccolo.columns.combination import WhereRaw
+from piccolo.table import Table
+
 from fabrikit.kernel.security import (
     OWNER_ID,
     OWNER_TENANT_ID,
@@ -23,10 +28,6 @@ from fabrikit.kernel.security import (
     Predicate,
     ScopeValue,
 )
-from piccolo.columns import Column
-from piccolo.columns.column_types import UUID as UUIDColumn
-from piccolo.columns.combination import WhereRaw
-from piccolo.table import Table
 
 ColumnRef = str | Column
 

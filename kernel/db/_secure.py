@@ -6,13 +6,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
-from fabrikit.kernel.errors import Internal, NotFound, PermissionDenied
-from fabrikit.kernel.security import OWNER_TENANT_ID, AccessScope, Constraint, Eq, In, ScopeValue
 from piccolo.columns import Column
 from piccolo.query.methods.delete import Delete
 from piccolo.query.methods.select import Select
 from piccolo.query.methods.update import Update
 from piccolo.table import Table
+
+from fabrikit.kernel.errors import Internal, NotFound, PermissionDenied
+from fabrikit.kernel.security import OWNER_TENANT_ID, AccessScope, Constraint, Eq, In, ScopeValue
 
 from ._scope_sql import ScopeColumns, column_name, compile_scope, scope_columns_of
 

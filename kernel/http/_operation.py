@@ -33,7 +33,9 @@ class Operation(msgspec.Struct, frozen=True):
 
 def operation(operation_id: str, **kwargs: Any) -> dict[str, Any]:
     """``opt=operation("chats.list")`` — the value to pass as a Litestar handler's ``opt``."""
-    validation = {k: kwargs.pop(k) for k in ("validation_status", "validation_code") if k in kwargs}
+    validation: dict[str, Any] = {
+        k: kwargs.pop(k) for k in ("validation_status", "validation_code") if k in kwargs
+    }
     return {OPERATION_KEY: Operation(operation_id, **kwargs), **validation}
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 import structlog
+
 from fabrikit.kernel.security import REDACTED, Secret
 
 from .._config.redact import is_sensitive_key, redact, redact_string

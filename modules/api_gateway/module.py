@@ -53,7 +53,9 @@ class ApiGateway(Module):
     async def init(self, ctx: ModuleContext) -> None:
         self.cfg = ctx.config
         if self.cfg.auth_disabled:
-            ctx.logger.warning("auth_disabled", detail="every request runs as the default dev identity; local use only")
+            ctx.logger.warning(
+                "auth_disabled", detail="every request runs as the default dev identity; local use only"
+            )
 
     def rest_prepare(self, ctx: ModuleContext) -> RestRegistrar:
         assert self.cfg is not None
@@ -67,14 +69,19 @@ class ApiGateway(Module):
         return None
 
     def rest_finalize(self, ctx: ModuleContext, rest: RestRegistrar) -> None:
-        assert self.state is not None and self.host is not None and self.cfg is not None
+        assert self.state is not None
+        assert self.host is not None
+        assert self.cfg is not None
         authn = None if self.cfg.auth_disabled else ctx.hub.get(AuthnResolverClient)  # type: ignore[type-abstract]
         self.asgi, self.host.document = build_app(rest, self.state, authn)
         self.state.metrics = metrics_payload
 
     async def start(self, ctx: ModuleContext) -> None:
-        assert self.cfg is not None and self.host is not None
-        self.server = UvicornServer(self.asgi, self.cfg.host, self.cfg.port, drain_timeout_s=self.cfg.drain_timeout_s)
+        assert self.cfg is not None
+        assert self.host is not None
+        self.server = UvicornServer(
+            self.asgi, self.cfg.host, self.cfg.port, drain_timeout_s=self.cfg.drain_timeout_s
+        )
         await self.server.start()
         self.host.base_url = f"http://{self.cfg.host}:{self.server.port}"
         ctx.spawn("server", self.server.wait)

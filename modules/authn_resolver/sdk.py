@@ -37,7 +37,9 @@ class ClientCredentialsRequest(msgspec.Struct, frozen=True):
 class AuthnResolverClient(Protocol):
     async def authenticate(self, bearer_token: str) -> AuthenticationResult: ...
 
-    async def exchange_client_credentials(self, request: ClientCredentialsRequest) -> AuthenticationResult: ...
+    async def exchange_client_credentials(
+        self, request: ClientCredentialsRequest
+    ) -> AuthenticationResult: ...
 
 
 @runtime_checkable
@@ -46,11 +48,15 @@ class AuthnResolverPlugin(Protocol):
 
     async def authenticate(self, bearer_token: str) -> AuthenticationResult: ...
 
-    async def exchange_client_credentials(self, request: ClientCredentialsRequest) -> AuthenticationResult: ...
+    async def exchange_client_credentials(
+        self, request: ClientCredentialsRequest
+    ) -> AuthenticationResult: ...
 
 
 AUTHN_PLUGIN_SPEC = PluginSpec(
-    AUTHN_PLUGIN_SPEC_ID, AuthnResolverPlugin, description="Authentication resolver plugin (bearer tokens, S2S)"
+    AUTHN_PLUGIN_SPEC_ID,
+    AuthnResolverPlugin,
+    description="Authentication resolver plugin (bearer tokens, S2S)",
 )
 
 

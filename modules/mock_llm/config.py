@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 import msgspec
+
 from fabrikit.kernel.security import Secret
 
 from .directives import DirectiveError, parse_directive_list

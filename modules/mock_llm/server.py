@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import BodyPartReader, web
+
 from fabrikit.kernel.errors import DomainError
 
 from .chat_stream import ChatEncoder

@@ -29,7 +29,12 @@ def modules_document(view: RuntimeView) -> list[dict[str, Any]]:
         item["optional_dependencies"] = list(rec.optional_deps)
         item["deployment_mode"] = "compiled_in"
         item["instances"] = [
-            {"instance_id": view.instance_id, "version": rec.version, "state": instance_state(rec.state), "grpc_services": {}}
+            {
+                "instance_id": view.instance_id,
+                "version": rec.version,
+                "state": instance_state(rec.state),
+                "grpc_services": {},
+            }
         ]
         if plugins_by_host.get(rec.name):
             item["plugins"] = sorted(plugins_by_host[rec.name], key=lambda p: p["gts_id"])

@@ -49,8 +49,11 @@ def check_responses_stream(events: list[Event], *, terminal: bool = True) -> Non
     assert [e.name for e in events[:2]] == ["response.created", "response.in_progress"]
     for event in events[:2]:
         response = event.data["response"]
-        assert response["object"] == "response" and response["id"].startswith("resp_")
-        assert response["status"] == "in_progress" and response["output"] == [] and response["usage"] is None
+        assert response["object"] == "response"
+        assert response["id"].startswith("resp_")
+        assert response["status"] == "in_progress"
+        assert response["output"] == []
+        assert response["usage"] is None
     terminals = [e for e in events if e.name in RESPONSE_TERMINALS]
     if terminal:
         assert terminals == [events[-1]]
@@ -68,13 +71,15 @@ def check_chat_stream(events: list[Event], *, done: bool = True) -> None:
     else:
         assert all(e.raw != "[DONE]" for e in events)
     first = chunks[0]
-    assert first["object"] == "chat.completion.chunk" and first["id"].startswith("chatcmpl-")
+    assert first["object"] == "chat.completion.chunk"
+    assert first["id"].startswith("chatcmpl-")
     assert first["choices"][0]["delta"] == {"role": "assistant", "content": ""}
     for chunk in chunks:
         if "error" in chunk:
             assert chunk is chunks[-1]
             continue
-        assert chunk["object"] == "chat.completion.chunk" and chunk["id"] == first["id"]
+        assert chunk["object"] == "chat.completion.chunk"
+        assert chunk["id"] == first["id"]
 
 
 def text_of(events: list[Event]) -> str:
@@ -83,7 +88,20 @@ def text_of(events: list[Event]) -> str:
 
 def chat_text(events: list[Event]) -> str:
     return "".join(
-        e.data["choices"][0]["delta"].get("content") or ""
-        for e in events
-        if e.data and e.data.get("choices")
+        e.data["choices"][0]["delta"].get("content") or "" for e in events if e.data and e.data.get("choices")
     )
+
+
+async def read_into(client: httpx.AsyncClient, path: str, body: dict[str, Any], into: list[Event]) -> None:
+    """Like :func:`read_events` but keeps what arrived when the stream breaks (the error propagates)."""
+    async with aconnect_sse(client, "POST", path, json=body) as source:
+        async for sse in source.aiter_sse():
+            into.append(Event(sse.event, sse.data) if sse.data != "{not json" else Event(sse.event, "null"))
+
+
+async def read_lines_into(
+    client: httpx.AsyncClient, path: str, body: dict[str, Any], into: list[str]
+) -> None:
+    async with client.stream("POST", path, json=body) as response:
+        async for line in response.aiter_lines():
+            into.append(line)

@@ -10,7 +10,7 @@ from httpx_sse import aconnect_sse
 
 from fabrikit.modules.mock_llm import MockLlmServer
 
-from .sse import chat_body, chat_text, check_chat_stream, read_events
+from .sse import Event, chat_body, chat_text, check_chat_stream, read_events, read_into
 
 WELL_FORMED = [
     "",
@@ -34,12 +34,15 @@ async def test_every_directive_gives_a_well_formed_stream(client: httpx.AsyncCli
     events = await read_events(client, "/v1/chat/completions", body)
     check_chat_stream(events)
     finish = [e.data["choices"][0]["finish_reason"] for e in events[:-1] if e.data["choices"]]
-    assert finish[:-1] == [None] * (len(finish) - 1) and finish[-1] in ("stop", "length")
+    assert finish[:-1] == [None] * (len(finish) - 1)
+    assert finish[-1] in ("stop", "length")
 
 
 async def test_chunks_and_usage(client: httpx.AsyncClient) -> None:
     text = "hello [[mock:echo]] big world"
-    events = await read_events(client, "/v1/chat/completions", chat_body(text, stream_options={"include_usage": True}))
+    events = await read_events(
+        client, "/v1/chat/completions", chat_body(text, stream_options={"include_usage": True})
+    )
     check_chat_stream(events)
     assert chat_text(events) == "hello big world"
     assert events[-3].data["choices"] == [{"index": 0, "delta": {}, "finish_reason": "stop"}]
@@ -83,12 +86,9 @@ async def test_no_done(client: httpx.AsyncClient) -> None:
 
 
 async def test_drop_after(client: httpx.AsyncClient, mock_llm: MockLlmServer) -> None:
-    datas = []
+    datas: list[Event] = []
     with pytest.raises(httpx.RemoteProtocolError):
-        body = chat_body("[[mock:lorem=50,drop_after=3]]")
-        async with aconnect_sse(client, "POST", "/v1/chat/completions", json=body) as es:
-            async for sse in es.aiter_sse():
-                datas.append(sse.data)
+        await read_into(client, "/v1/chat/completions", chat_body("[[mock:lorem=50,drop_after=3]]"), datas)
     assert len(datas) == 4  # role chunk + 3 deltas
     assert mock_llm.requests()[-1]["outcome"]["events_sent"] == 4
 
@@ -100,9 +100,11 @@ async def test_function_tool_call(client: httpx.AsyncClient) -> None:
     check_chat_stream(events)
     deltas = [e.data["choices"][0]["delta"] for e in events[:-1]]
     calls = [delta["tool_calls"][0] for delta in deltas if "tool_calls" in delta]
-    assert calls[0]["id"].startswith("call_") and calls[0]["type"] == "function"
+    assert calls[0]["id"].startswith("call_")
+    assert calls[0]["type"] == "function"
     assert calls[0]["function"] == {"name": "get_weather", "arguments": ""}
-    assert len(calls) > 2 and all(c["index"] == 0 for c in calls)
+    assert len(calls) > 2
+    assert all(c["index"] == 0 for c in calls)
     assert "".join(c["function"]["arguments"] for c in calls) == '{"input":"Paris"}'
     assert events[-2].data["choices"][0]["finish_reason"] == "tool_calls"
 
@@ -121,7 +123,9 @@ async def test_stream_false_chat_completion(client: httpx.AsyncClient) -> None:
 
 async def test_malformed_chunk(client: httpx.AsyncClient) -> None:
     datas = []
-    async with aconnect_sse(client, "POST", "/v1/chat/completions", json=chat_body("a b [[mock:malformed]]")) as es:
+    async with aconnect_sse(
+        client, "POST", "/v1/chat/completions", json=chat_body("a b [[mock:malformed]]")
+    ) as es:
         async for sse in es.aiter_sse():
             datas.append(sse.data)
     assert datas.count("{not json") == 1

@@ -12,17 +12,30 @@ from .sse import chat_body, chat_text, read_events, responses_body, text_of
 
 
 async def test_requests_are_recorded(client: httpx.AsyncClient, mock_llm: MockLlmServer) -> None:
-    await read_events(client, "/v1/responses", responses_body("hi [[mock:lorem=3]]", extra_field=1), params={"q": "1"})
-    await client.post("/v1/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "x"}]})
+    await read_events(
+        client, "/v1/responses", responses_body("hi [[mock:lorem=3]]", extra_field=1), params={"q": "1"}
+    )
+    await client.post(
+        "/v1/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "x"}]}
+    )
     listing = (await client.get("/_mock/requests")).json()["items"]
     assert [item["path"] for item in listing] == ["/v1/responses", "/v1/chat/completions"]
     first = listing[0]
-    assert first["seq"] < listing[1]["seq"] and first["method"] == "POST" and first["query"] == {"q": "1"}
+    assert first["seq"] < listing[1]["seq"]
+    assert first["method"] == "POST"
+    assert first["query"] == {"q": "1"}
     assert first["json"]["extra_field"] == 1  # unknown fields are ignored but recorded
-    assert first["body_bytes"] > 0 and first["directives"] == {"lorem": 3}
-    assert first["outcome"] == {"status": 200, "events_sent": 3 + 8, "terminal": "response.completed", "disconnected": False}
+    assert first["body_bytes"] > 0
+    assert first["directives"] == {"lorem": 3}
+    assert first["outcome"] == {
+        "status": 200,
+        "events_sent": 3 + 8,
+        "terminal": "response.completed",
+        "disconnected": False,
+    }
     last = (await client.get("/_mock/requests/last")).json()
-    assert last["path"] == "/v1/chat/completions" and last["outcome"]["terminal"] == "stop"
+    assert last["path"] == "/v1/chat/completions"
+    assert last["outcome"]["terminal"] == "stop"
     filtered = (await client.get("/_mock/requests", params={"path_prefix": "/v1/chat"})).json()["items"]
     assert [item["path"] for item in filtered] == ["/v1/chat/completions"]
     limited = (await client.get("/_mock/requests", params={"limit": "1"})).json()["items"]
@@ -34,10 +47,15 @@ async def test_requests_are_recorded(client: httpx.AsyncClient, mock_llm: MockLl
 
 
 async def test_body_cap(make_mock) -> None:  # type: ignore[no-untyped-def]
-    async with make_mock(record_body_max_bytes=100) as mock, httpx.AsyncClient(base_url=mock.base_url) as http:
+    async with (
+        make_mock(record_body_max_bytes=100) as mock,
+        httpx.AsyncClient(base_url=mock.base_url) as http,
+    ):
         await http.post("/v1/responses", json={"model": "m", "input": "x" * 500})
         record = mock.requests()[-1]
-        assert record["json"] is None and record["json_truncated"] is True and record["body_bytes"] > 500
+        assert record["json"] is None
+        assert record["json_truncated"] is True
+        assert record["body_bytes"] > 500
 
 
 async def test_record_limit_ring(make_mock) -> None:  # type: ignore[no-untyped-def]
@@ -52,7 +70,12 @@ async def test_script_fifo_with_times(client: httpx.AsyncClient, mock_llm: MockL
         "/_mock/script",
         json={
             "items": [
-                {"directives": "", "text": "scripted one", "times": 2, "match": {"path_prefix": "/v1/responses"}},
+                {
+                    "directives": "",
+                    "text": "scripted one",
+                    "times": 2,
+                    "match": {"path_prefix": "/v1/responses"},
+                },
                 {"directives": "lorem=2", "match": {"method": "POST"}},
             ]
         },
@@ -66,7 +89,12 @@ async def test_script_fifo_with_times(client: httpx.AsyncClient, mock_llm: MockL
 
 
 async def test_script_match_skips_other_requests(client: httpx.AsyncClient, mock_llm: MockLlmServer) -> None:
-    mock_llm.script([ScriptEntry(directives="lorem=1", match=None), {"directives": "lorem=3", "match": {"path_prefix": "/v1/chat"}}])
+    mock_llm.script(
+        [
+            ScriptEntry(directives="lorem=1", match=None),
+            {"directives": "lorem=3", "match": {"path_prefix": "/v1/chat"}},
+        ]
+    )
     await client.get("/v1/models")  # consumes the unmatched first entry
     events = await read_events(client, "/v1/chat/completions", chat_body("x"))
     assert chat_text(events) == "lorem ipsum dolor"
@@ -79,7 +107,9 @@ async def test_script_rejects_bad_directives(client: httpx.AsyncClient) -> None:
 
 
 async def test_reset_clears_everything(client: httpx.AsyncClient, mock_llm: MockLlmServer) -> None:
-    file_id = (await client.post("/v1/files", files={"file": ("a", b"x")}, data={"purpose": "p"})).json()["id"]
+    file_id = (await client.post("/v1/files", files={"file": ("a", b"x")}, data={"purpose": "p"})).json()[
+        "id"
+    ]
     store_id = (await client.post("/v1/vector_stores", json={})).json()["id"]
     mock_llm.script([{"directives": "lorem=9"}])
     assert (await client.post("/_mock/reset")).status_code == 204
@@ -100,25 +130,27 @@ async def test_health_and_stats(client: httpx.AsyncClient) -> None:
 
 
 async def test_precedence_default_model_message_script(make_mock) -> None:  # type: ignore[no-untyped-def]
-    async with make_mock(default_directives="lorem=1", models={"mock-two": "lorem=2"}) as mock:
-        async with httpx.AsyncClient(base_url=mock.base_url) as http:
-            assert text_of(await read_events(http, "/v1/responses", responses_body("x"))) == "lorem"
-            body = responses_body("x", model="mock-two")
-            assert text_of(await read_events(http, "/v1/responses", body)) == "lorem ipsum"
-            body = responses_body("x [[mock:lorem=3]]", model="mock-two")
-            assert len(text_of(await read_events(http, "/v1/responses", body)).split()) == 3
-            mock.script([{"directives": "lorem=4"}])
-            assert len(text_of(await read_events(http, "/v1/responses", body)).split()) == 4
-            models = (await http.get("/v1/models")).json()
-            assert [m["id"] for m in models["data"]] == ["mock-two", "mock"]
+    config = {"default_directives": "lorem=1", "models": {"mock-two": "lorem=2"}}
+    async with make_mock(**config) as mock, httpx.AsyncClient(base_url=mock.base_url) as http:
+        assert text_of(await read_events(http, "/v1/responses", responses_body("x"))) == "lorem"
+        body = responses_body("x", model="mock-two")
+        assert text_of(await read_events(http, "/v1/responses", body)) == "lorem ipsum"
+        body = responses_body("x [[mock:lorem=3]]", model="mock-two")
+        assert len(text_of(await read_events(http, "/v1/responses", body)).split()) == 3
+        mock.script([{"directives": "lorem=4"}])
+        assert len(text_of(await read_events(http, "/v1/responses", body)).split()) == 4
+        models = (await http.get("/v1/models")).json()
+        assert [m["id"] for m in models["data"]] == ["mock-two", "mock"]
 
 
 async def test_error_status_and_retry_after(client: httpx.AsyncClient) -> None:
     limited = await client.post("/v1/responses", json=responses_body("[[mock:error=429]]"))
-    assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
+    assert limited.status_code == 429
+    assert limited.headers["retry-after"] == "1"
     assert set(limited.json()["error"]) == {"message", "type", "param", "code"}
     failed = await client.post("/v1/chat/completions", json=chat_body("[[mock:error=503]]"))
-    assert failed.status_code == 503 and "retry-after" not in failed.headers
+    assert failed.status_code == 503
+    assert "retry-after" not in failed.headers
     assert failed.json()["error"]["type"] == "server_error"
 
 
@@ -136,7 +168,9 @@ async def test_bad_requests_are_400(client: httpx.AsyncClient, body: dict, param
     response = await client.post("/v1/responses", json=body)
     assert response.status_code == 400
     error = response.json()["error"]
-    assert error["param"] == param and error["type"] == "invalid_request_error" and error["message"]
+    assert error["param"] == param
+    assert error["type"] == "invalid_request_error"
+    assert error["message"]
 
 
 async def test_chat_needs_messages(client: httpx.AsyncClient) -> None:
@@ -146,14 +180,19 @@ async def test_chat_needs_messages(client: httpx.AsyncClient) -> None:
 
 async def test_unknown_path_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/nothing")
-    assert response.status_code == 404 and "error" in response.json()
+    assert response.status_code == 404
+    assert "error" in response.json()
 
 
 async def test_expected_api_key(make_mock) -> None:  # type: ignore[no-untyped-def]
-    async with make_mock(expected_api_key="sk-mock") as mock, httpx.AsyncClient(base_url=mock.base_url) as http:
+    async with (
+        make_mock(expected_api_key="sk-mock") as mock,
+        httpx.AsyncClient(base_url=mock.base_url) as http,
+    ):
         body = {"model": "m", "input": "x"}
         missing = await http.post("/v1/responses", json=body)
-        assert missing.status_code == 401 and missing.json()["error"]["code"] == "invalid_api_key"
+        assert missing.status_code == 401
+        assert missing.json()["error"]["code"] == "invalid_api_key"
         wrong = await http.post("/v1/responses", json=body, headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401
         bearer = await http.post("/v1/responses", json=body, headers={"Authorization": "Bearer sk-mock"})
@@ -168,12 +207,19 @@ async def test_expected_api_key(make_mock) -> None:  # type: ignore[no-untyped-d
 async def test_azure_paths(client: httpx.AsyncClient) -> None:
     body = {"messages": [{"role": "user", "content": "hello azure"}]}
     no_version = await client.post("/openai/deployments/gpt/chat/completions", json=body)
-    assert no_version.status_code == 400 and no_version.json()["error"]["param"] == "api-version"
-    ok = await client.post("/openai/deployments/gpt/chat/completions", json=body, params={"api-version": "2024-10-21"})
-    assert ok.status_code == 200 and ok.json()["model"] == "gpt"
+    assert no_version.status_code == 400
+    assert no_version.json()["error"]["param"] == "api-version"
+    ok = await client.post(
+        "/openai/deployments/gpt/chat/completions", json=body, params={"api-version": "2024-10-21"}
+    )
+    assert ok.status_code == 200
+    assert ok.json()["model"] == "gpt"
     assert ok.json()["choices"][0]["message"]["content"] == "hello azure"
     events = await read_events(
-        client, "/openai/deployments/gpt/responses", {"input": "az", "stream": True}, params={"api-version": "v1"}
+        client,
+        "/openai/deployments/gpt/responses",
+        {"input": "az", "stream": True},
+        params={"api-version": "v1"},
     )
     assert text_of(events) == "az"
     uploaded = await client.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -13,7 +13,7 @@ import pytest
 
 from fabrikit.modules.mock_llm import MockLlmConfig, MockLlmServer, PortInUseError
 
-from .sse import responses_body
+from .sse import read_lines_into, responses_body
 
 LOREM = 1000
 # created + in_progress + item added + part added + deltas + text done + part done + item done + completed
@@ -40,7 +40,9 @@ async def test_disconnect_mid_stream_is_recorded(mock_llm: MockLlmServer) -> Non
             if seen == 5:
                 break
         response.close()  # drops the connection mid-stream
-    record = await _until(lambda: mock_llm.requests()[-1]["outcome"]["disconnected"] and mock_llm.requests()[-1], "disconnect")
+    record = await _until(
+        lambda: mock_llm.requests()[-1]["outcome"]["disconnected"] and mock_llm.requests()[-1], "disconnect"
+    )
     outcome = record["outcome"]
     assert outcome["terminal"] is None
     assert 5 <= outcome["events_sent"] < PLANNED_EVENTS
@@ -48,57 +50,74 @@ async def test_disconnect_mid_stream_is_recorded(mock_llm: MockLlmServer) -> Non
     await asyncio.sleep(0.05)
     assert mock_llm.requests()[-1]["outcome"]["events_sent"] == sent  # generation stopped
     stats = mock_llm.stats()
-    assert stats["disconnects"] == 1 and stats["open_streams"] == 0
+    assert stats["disconnects"] == 1
+    assert stats["open_streams"] == 0
 
 
 async def test_hang_sends_nothing_until_client_leaves(mock_llm: MockLlmServer) -> None:
     async with httpx.AsyncClient(base_url=mock_llm.base_url, timeout=httpx.Timeout(5, read=0.3)) as http:
         with pytest.raises(httpx.ReadTimeout):
             await http.post("/v1/responses", json=responses_body("[[mock:hang]]"))
-    record = await _until(lambda: mock_llm.requests()[-1]["outcome"]["disconnected"] and mock_llm.requests()[-1], "hang")
-    assert record["outcome"]["status"] is None and record["outcome"]["events_sent"] == 0
+    record = await _until(
+        lambda: mock_llm.requests()[-1]["outcome"]["disconnected"] and mock_llm.requests()[-1], "hang"
+    )
+    assert record["outcome"]["status"] is None
+    assert record["outcome"]["events_sent"] == 0
 
 
 async def test_hang_is_bounded(make_mock) -> None:  # type: ignore[no-untyped-def]
-    async with make_mock(hang_max_secs=0.2) as mock, httpx.AsyncClient(base_url=mock.base_url, timeout=10) as http:
+    async with (
+        make_mock(hang_max_secs=0.2) as mock,
+        httpx.AsyncClient(base_url=mock.base_url, timeout=10) as http,
+    ):
         with pytest.raises(httpx.RemoteProtocolError):
-            await http.post("/v1/chat/completions", json={"model": "m", "messages": "x [[mock:hang]]"} | {
-                "messages": [{"role": "user", "content": "x [[mock:hang]]"}]
-            })
+            await http.post(
+                "/v1/chat/completions",
+                json={"model": "m", "messages": [{"role": "user", "content": "x [[mock:hang]]"}]},
+            )
 
 
 async def test_stall_keeps_connection_silent(mock_llm: MockLlmServer) -> None:
     body = responses_body("[[mock:lorem=10,stall_after=3]]")
-    names = []
+    lines: list[str] = []
     async with httpx.AsyncClient(base_url=mock_llm.base_url, timeout=httpx.Timeout(5, read=0.3)) as http:
         with pytest.raises(httpx.ReadTimeout):
-            async with http.stream("POST", "/v1/responses", json=body) as response:
-                async for line in response.aiter_lines():
-                    if line.startswith("event: "):
-                        names.append(line[7:])
-    assert names.count("response.output_text.delta") == 3 and names[-1] == "response.output_text.delta"
-    record = await _until(lambda: mock_llm.requests()[-1]["outcome"]["disconnected"] and mock_llm.requests()[-1], "stall")
+            await read_lines_into(http, "/v1/responses", body, lines)
+    names = [line[7:] for line in lines if line.startswith("event: ")]
+    assert names.count("response.output_text.delta") == 3
+    assert names[-1] == "response.output_text.delta"
+    record = await _until(
+        lambda: mock_llm.requests()[-1]["outcome"]["disconnected"] and mock_llm.requests()[-1], "stall"
+    )
     assert record["outcome"]["events_sent"] == len(names)
 
 
 async def test_stall_is_bounded(make_mock) -> None:  # type: ignore[no-untyped-def]
-    async with make_mock(hang_max_secs=0.2) as mock, httpx.AsyncClient(base_url=mock.base_url, timeout=10) as http:
+    async with (
+        make_mock(hang_max_secs=0.2) as mock,
+        httpx.AsyncClient(base_url=mock.base_url, timeout=10) as http,
+    ):
         with pytest.raises(httpx.RemoteProtocolError):
-            async with http.stream("POST", "/v1/responses", json=responses_body("[[mock:stall_after=1]]")) as response:
-                async for _ in response.aiter_lines():
-                    pass
+            await read_lines_into(http, "/v1/responses", responses_body("[[mock:stall_after=1]]"), [])
         assert mock.requests()[-1]["outcome"]["terminal"] is None
 
 
 async def test_stop_ends_open_streams(make_mock) -> None:  # type: ignore[no-untyped-def]
-    async with make_mock() as mock, httpx.AsyncClient(base_url=mock.base_url, timeout=10) as http:
-        async with http.stream("POST", "/v1/responses", json=responses_body("[[mock:stall_after=1]]")) as response:
-            lines = response.aiter_lines()
-            assert (await anext(lines)).startswith("event: response.created")
-            await mock.stop()
-            with pytest.raises(httpx.RemoteProtocolError):
-                async for _ in lines:
-                    pass
+    async with (
+        make_mock() as mock,
+        httpx.AsyncClient(base_url=mock.base_url, timeout=10) as http,
+        http.stream("POST", "/v1/responses", json=responses_body("[[mock:stall_after=1]]")) as response,
+    ):
+        lines = response.aiter_lines()
+        assert (await anext(lines)).startswith("event: response.created")
+        await mock.stop()
+        with pytest.raises(httpx.RemoteProtocolError):
+            await _drain(lines)
+
+
+async def _drain(lines: AsyncIterator[str]) -> None:
+    async for _ in lines:
+        pass
 
 
 async def test_busy_port_names_the_key() -> None:

@@ -15,8 +15,8 @@ BOUNDARY = "mockboundary7MA4YWxkTrZu0gW"
 
 async def _chunked_multipart(payload: bytes, filename: str, chunk: int = 100_000) -> AsyncIterator[bytes]:
     yield (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n"
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
         "Content-Type: application/pdf\r\n\r\n"
     ).encode()
     for start in range(0, len(payload), chunk):
@@ -35,9 +35,13 @@ async def test_chunked_upload_is_hashed_whole(client: httpx.AsyncClient, mock_ll
     record = mock_llm.requests(path_prefix="/v1/files")[-1]
     assert record["headers"].get("Transfer-Encoding") == "chunked"
     body = response.json()
-    assert body["object"] == "file" and body["id"].startswith("file-")
-    assert body["bytes"] == len(payload) and body["filename"] == "big.pdf" and body["purpose"] == "assistants"
-    assert body["status"] == "processed" and isinstance(body["created_at"], int)
+    assert body["object"] == "file"
+    assert body["id"].startswith("file-")
+    assert body["bytes"] == len(payload)
+    assert body["filename"] == "big.pdf"
+    assert body["purpose"] == "assistants"
+    assert body["status"] == "processed"
+    assert isinstance(body["created_at"], int)
     parts = {part["name"]: part for part in record["multipart"]}
     assert parts["file"] == {
         "name": "file",
@@ -51,7 +55,9 @@ async def test_chunked_upload_is_hashed_whole(client: httpx.AsyncClient, mock_ll
 
 
 async def test_content_length_upload_get_delete(client: httpx.AsyncClient, mock_llm: MockLlmServer) -> None:
-    response = await client.post("/v1/files", files={"file": ("a.txt", b"hello")}, data={"purpose": "user_data"})
+    response = await client.post(
+        "/v1/files", files={"file": ("a.txt", b"hello")}, data={"purpose": "user_data"}
+    )
     file_id = response.json()["id"]
     record = mock_llm.requests(path_prefix="/v1/files")[-1]
     assert "Content-Length" in record["headers"]
@@ -68,9 +74,11 @@ async def test_content_length_upload_get_delete(client: httpx.AsyncClient, mock_
 
 async def test_upload_needs_file_and_purpose(client: httpx.AsyncClient) -> None:
     no_purpose = await client.post("/v1/files", files={"file": ("a.txt", b"x")})
-    assert no_purpose.status_code == 400 and no_purpose.json()["error"]["param"] == "purpose"
+    assert no_purpose.status_code == 400
+    assert no_purpose.json()["error"]["param"] == "purpose"
     no_file = await client.post("/v1/files", files={"other": ("a.txt", b"x")}, data={"purpose": "x"})
-    assert no_file.status_code == 400 and no_file.json()["error"]["param"] == "file"
+    assert no_file.status_code == 400
+    assert no_file.json()["error"]["param"] == "file"
     not_multipart = await client.post("/v1/files", json={"file": "x"})
     assert not_multipart.status_code == 400
 
@@ -90,13 +98,20 @@ async def _upload(client: httpx.AsyncClient, name: str, content: bytes = b"data"
 
 async def test_vector_store_lifecycle(client: httpx.AsyncClient) -> None:
     f1 = await _upload(client, "one.txt", b"12345")
-    created = await client.post("/v1/vector_stores", json={"name": "kb", "file_ids": [f1], "metadata": {"k": "v"}})
+    created = await client.post(
+        "/v1/vector_stores", json={"name": "kb", "file_ids": [f1], "metadata": {"k": "v"}}
+    )
     store = created.json()
-    assert store["id"].startswith("vs_") and store["object"] == "vector_store" and store["name"] == "kb"
-    assert store["status"] == "completed" and store["usage_bytes"] == 5
+    assert store["id"].startswith("vs_")
+    assert store["object"] == "vector_store"
+    assert store["name"] == "kb"
+    assert store["status"] == "completed"
+    assert store["usage_bytes"] == 5
     assert store["file_counts"] == {"in_progress": 0, "completed": 1, "failed": 0, "cancelled": 0, "total": 1}
     f2 = await _upload(client, "two.txt")
-    added = await client.post(f"/v1/vector_stores/{store['id']}/files", json={"file_id": f2, "attributes": {"a": 1}})
+    added = await client.post(
+        f"/v1/vector_stores/{store['id']}/files", json={"file_id": f2, "attributes": {"a": 1}}
+    )
     entry = added.json()
     assert entry == {
         "id": f2,
@@ -134,9 +149,11 @@ async def test_vs_file_status_failed_by_script(client: httpx.AsyncClient, mock_l
     store = (await client.post("/v1/vector_stores", json={})).json()
     mock_llm.script([{"directives": "vs_file_status=failed", "match": {"path_prefix": "/v1/vector_stores/"}}])
     entry = (await client.post(f"/v1/vector_stores/{store['id']}/files", json={"file_id": f1})).json()
-    assert entry["status"] == "failed" and entry["last_error"]["code"] == "server_error"
+    assert entry["status"] == "failed"
+    assert entry["last_error"]["code"] == "server_error"
     counts = (await client.get(f"/v1/vector_stores/{store['id']}")).json()["file_counts"]
-    assert counts["failed"] == 1 and counts["completed"] == 0
+    assert counts["failed"] == 1
+    assert counts["completed"] == 0
 
 
 async def test_upload_error_by_script(client: httpx.AsyncClient, mock_llm: MockLlmServer) -> None:

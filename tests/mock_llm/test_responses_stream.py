@@ -11,7 +11,7 @@ from httpx_sse import aconnect_sse
 from fabrikit.modules.mock_llm import MockLlmServer
 from fabrikit.modules.mock_llm.plan import LOREM_WORDS
 
-from .sse import check_responses_stream, read_events, responses_body, text_of
+from .sse import Event, check_responses_stream, read_events, read_into, responses_body, text_of
 
 NORMAL_ORDER = [
     "response.created",
@@ -51,8 +51,14 @@ WELL_FORMED = [
 
 @pytest.mark.parametrize("directives", WELL_FORMED)
 async def test_every_directive_gives_a_well_formed_stream(client: httpx.AsyncClient, directives: str) -> None:
-    tools = [{"type": "web_search"}, {"type": "file_search", "vector_store_ids": []}, {"type": "code_interpreter"}]
-    events = await read_events(client, "/v1/responses", responses_body(f"hi there [[mock:{directives}]]", tools=tools))
+    tools = [
+        {"type": "web_search"},
+        {"type": "file_search", "vector_store_ids": []},
+        {"type": "code_interpreter"},
+    ]
+    events = await read_events(
+        client, "/v1/responses", responses_body(f"hi there [[mock:{directives}]]", tools=tools)
+    )
     check_responses_stream(events)
 
 
@@ -61,14 +67,16 @@ async def test_normal_reply_order_and_shapes(client: httpx.AsyncClient) -> None:
     check_responses_stream(events)
     assert [e.name for e in events] == NORMAL_ORDER
     added = events[2].data
-    assert added["item"]["id"].startswith("msg_") and added["item"]["role"] == "assistant"
+    assert added["item"]["id"].startswith("msg_")
+    assert added["item"]["role"] == "assistant"
     item_id = added["item"]["id"]
     deltas = [e.data for e in events if e.name == "response.output_text.delta"]
     assert [d["delta"] for d in deltas] == ["hello", " world"]
     assert all(d["item_id"] == item_id and d["output_index"] == 0 and d["content_index"] == 0 for d in deltas)
     assert events[6].data["text"] == "hello world"
     final = events[-1].data["response"]
-    assert final["status"] == "completed" and final["id"] == events[0].data["response"]["id"]
+    assert final["status"] == "completed"
+    assert final["id"] == events[0].data["response"]["id"]
     assert final["output"] == [
         {
             "id": item_id,
@@ -99,7 +107,10 @@ async def test_echo_uses_last_user_message_parts(client: httpx.AsyncClient) -> N
         input=[
             {"role": "user", "content": "first question"},
             {"role": "assistant", "content": [{"type": "output_text", "text": "an answer"}]},
-            {"role": "user", "content": [{"type": "input_text", "text": "second [[mock:latency=0]] question"}]},
+            {
+                "role": "user",
+                "content": [{"type": "input_text", "text": "second [[mock:latency=0]] question"}],
+            },
         ],
     )
     events = await read_events(client, "/v1/responses", body)
@@ -132,7 +143,9 @@ async def test_words_per_delta(make_mock) -> None:  # type: ignore[no-untyped-de
 
 
 async def test_max_output_tokens_truncates_to_incomplete(client: httpx.AsyncClient) -> None:
-    events = await read_events(client, "/v1/responses", responses_body("[[mock:lorem=20]]", max_output_tokens=5))
+    events = await read_events(
+        client, "/v1/responses", responses_body("[[mock:lorem=20]]", max_output_tokens=5)
+    )
     check_responses_stream(events)
     assert len(text_of(events).split()) == 5
     final = events[-1]
@@ -144,12 +157,16 @@ async def test_max_output_tokens_truncates_to_incomplete(client: httpx.AsyncClie
 
 
 async def test_cap_above_length_completes(client: httpx.AsyncClient) -> None:
-    events = await read_events(client, "/v1/responses", responses_body("[[mock:lorem=5]]", max_output_tokens=5))
+    events = await read_events(
+        client, "/v1/responses", responses_body("[[mock:lorem=5]]", max_output_tokens=5)
+    )
     assert events[-1].name == "response.completed"
 
 
 async def test_incomplete_directive_reason(client: httpx.AsyncClient) -> None:
-    events = await read_events(client, "/v1/responses", responses_body("a b [[mock:incomplete=content_filter]]"))
+    events = await read_events(
+        client, "/v1/responses", responses_body("a b [[mock:incomplete=content_filter]]")
+    )
     assert events[-1].name == "response.incomplete"
     assert events[-1].data["response"]["incomplete_details"]["reason"] == "content_filter"
     assert text_of(events) == "a b"
@@ -158,9 +175,11 @@ async def test_incomplete_directive_reason(client: httpx.AsyncClient) -> None:
 async def test_think_counts_reasoning_tokens(client: httpx.AsyncClient) -> None:
     events = await read_events(client, "/v1/responses", responses_body("answer here [[mock:think=4]]"))
     text = text_of(events)
-    assert text.startswith("<think>") and text.endswith("</think>\nanswer here")
+    assert text.startswith("<think>")
+    assert text.endswith("</think>\nanswer here")
     usage = events[-1].data["response"]["usage"]
-    assert usage["output_tokens"] == 6 and usage["output_tokens_details"]["reasoning_tokens"] == 4
+    assert usage["output_tokens"] == 6
+    assert usage["output_tokens_details"]["reasoning_tokens"] == 4
 
 
 async def test_usage_override_and_no_usage(client: httpx.AsyncClient) -> None:
@@ -187,31 +206,36 @@ async def test_fail_after_sends_response_failed(client: httpx.AsyncClient) -> No
 
 
 async def test_fail_event_flat_and_nested(client: httpx.AsyncClient) -> None:
-    flat = await read_events(client, "/v1/responses", responses_body("[[mock:lorem=5,fail_after=2,fail_event=error]]"))
+    flat = await read_events(
+        client, "/v1/responses", responses_body("[[mock:lorem=5,fail_after=2,fail_event=error]]")
+    )
     assert flat[-1].name == "error"
     assert {k: flat[-1].data[k] for k in ("code", "param")} == {"code": "server_error", "param": None}
     assert isinstance(flat[-1].data["message"], str)
     nested = await read_events(
         client, "/v1/responses", responses_body("[[mock:lorem=5,fail_after=2,fail_event=error_nested]]")
     )
-    assert nested[-1].name == "error" and nested[-1].data["error"]["code"] == "server_error"
+    assert nested[-1].name == "error"
+    assert nested[-1].data["error"]["code"] == "server_error"
 
 
 async def test_drop_after_closes_without_terminal(client: httpx.AsyncClient, mock_llm: MockLlmServer) -> None:
-    events = []
+    received: list[Event] = []
     with pytest.raises(httpx.RemoteProtocolError):
-        async with aconnect_sse(client, "POST", "/v1/responses", json=responses_body("[[mock:lorem=50,drop_after=4]]")) as es:
-            async for sse in es.aiter_sse():
-                events.append(sse.event)
+        await read_into(client, "/v1/responses", responses_body("[[mock:lorem=50,drop_after=4]]"), received)
+    events = [e.name for e in received]
     assert events.count("response.output_text.delta") == 4
     assert not {"response.completed", "response.failed", "response.incomplete"} & set(events)
     outcome = mock_llm.requests()[-1]["outcome"]
-    assert outcome["terminal"] is None and outcome["events_sent"] == len(events)
+    assert outcome["terminal"] is None
+    assert outcome["events_sent"] == len(events)
 
 
 async def test_malformed_sends_one_invalid_event(client: httpx.AsyncClient) -> None:
     datas = []
-    async with aconnect_sse(client, "POST", "/v1/responses", json=responses_body("a b c [[mock:malformed]]")) as es:
+    async with aconnect_sse(
+        client, "POST", "/v1/responses", json=responses_body("a b c [[mock:malformed]]")
+    ) as es:
         async for sse in es.aiter_sse():
             datas.append(sse.data)
     bad = []
@@ -234,7 +258,9 @@ async def test_stream_false_returns_final_response(client: httpx.AsyncClient) ->
     response = await client.post("/v1/responses", json={"model": "m1", "input": "one two three"})
     body = response.json()
     assert response.status_code == 200
-    assert body["object"] == "response" and body["status"] == "completed" and body["model"] == "m1"
+    assert body["object"] == "response"
+    assert body["status"] == "completed"
+    assert body["model"] == "m1"
     assert body["output"][0]["content"][0]["text"] == "one two three"
     assert body["usage"]["output_tokens"] == 3
 

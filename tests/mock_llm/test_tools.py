@@ -13,7 +13,9 @@ async def _store_with_files(client: httpx.AsyncClient, names: list[str]) -> tupl
     ids = []
     for name in names:
         uploaded = await client.post(
-            "/v1/files", files={"file": (name, b"content of " + name.encode())}, data={"purpose": "assistants"}
+            "/v1/files",
+            files={"file": (name, b"content of " + name.encode())},
+            data={"purpose": "assistants"},
         )
         ids.append(uploaded.json()["id"])
     store = await client.post("/v1/vector_stores", json={"name": "docs", "file_ids": ids})
@@ -31,9 +33,11 @@ def _tool_block(events: list, kind: str, prefix: str, work: str) -> None:  # typ
         "response.output_item.done",
     ]
     item = events[start].data["item"]
-    assert item["type"] == f"{kind}_call" and item["id"].startswith(prefix)
+    assert item["type"] == f"{kind}_call"
+    assert item["id"].startswith(prefix)
     for event in events[start + 1 : start + 4]:
-        assert event.data["item_id"] == item["id"] and event.data["output_index"] == 0
+        assert event.data["item_id"] == item["id"]
+        assert event.data["output_index"] == 0
 
 
 async def test_file_search_runs_once_and_cites_store_files(client: httpx.AsyncClient) -> None:
@@ -67,7 +71,9 @@ async def test_file_search_max_num_results(client: httpx.AsyncClient) -> None:
     store_id, file_ids = await _store_with_files(client, ["a.txt", "b.txt", "c.txt"])
     tools = [{"type": "file_search", "vector_store_ids": [store_id], "max_num_results": 3}]
     events = await read_events(client, "/v1/responses", responses_body("q", tools=tools))
-    cited = [e.data["annotation"]["file_id"] for e in events if e.name == "response.output_text.annotation.added"]
+    cited = [
+        e.data["annotation"]["file_id"] for e in events if e.name == "response.output_text.annotation.added"
+    ]
     assert cited == file_ids
 
 
@@ -94,7 +100,9 @@ async def test_web_search_count_and_url_citations(client: httpx.AsyncClient) -> 
 
 
 async def test_code_interpreter_logs(client: httpx.AsyncClient) -> None:
-    events = await read_events(client, "/v1/responses", responses_body("run", tools=[{"type": "code_interpreter"}]))
+    events = await read_events(
+        client, "/v1/responses", responses_body("run", tools=[{"type": "code_interpreter"}])
+    )
     _tool_block(events, "code_interpreter", "ci_", "interpreting")
     done = next(e for e in events if e.name == "response.output_item.done").data["item"]
     assert done["status"] == "completed"
@@ -102,7 +110,9 @@ async def test_code_interpreter_logs(client: httpx.AsyncClient) -> None:
 
 
 async def test_tools_only_for_declared_types(client: httpx.AsyncClient) -> None:
-    events = await read_events(client, "/v1/responses", responses_body("x [[mock:tools=web_search+code_interpreter]]"))
+    events = await read_events(
+        client, "/v1/responses", responses_body("x [[mock:tools=web_search+code_interpreter]]")
+    )
     assert [e.name for e in events][2] == "response.output_item.added"
     assert not any("_call" in e.name for e in events)
 
@@ -111,7 +121,9 @@ async def test_tools_none_and_citations_none(client: httpx.AsyncClient) -> None:
     tools = [{"type": "web_search"}]
     events = await read_events(client, "/v1/responses", responses_body("x [[mock:tools=none]]", tools=tools))
     assert not any("web_search_call" in e.name for e in events)
-    events = await read_events(client, "/v1/responses", responses_body("x [[mock:citations=none]]", tools=tools))
+    events = await read_events(
+        client, "/v1/responses", responses_body("x [[mock:citations=none]]", tools=tools)
+    )
     assert any("web_search_call" in e.name for e in events)
     assert not any(e.name == "response.output_text.annotation.added" for e in events)
     assert text_of(events) == "x"
@@ -123,16 +135,21 @@ async def test_auto_tools_off(make_mock) -> None:  # type: ignore[no-untyped-def
         tools = [{"type": "web_search"}]
         events = await read_events(http, "/v1/responses", responses_body("x", tools=tools))
         assert not any("web_search_call" in e.name for e in events)
-        events = await read_events(http, "/v1/responses", responses_body("x [[mock:tools=web_search]]", tools=tools))
+        events = await read_events(
+            http, "/v1/responses", responses_body("x [[mock:tools=web_search]]", tools=tools)
+        )
         assert any("web_search_call" in e.name for e in events)
 
 
 async def test_function_call_in_responses(client: httpx.AsyncClient) -> None:
     tools = [{"type": "function", "name": "lookup", "parameters": {"type": "object"}}]
-    events = await read_events(client, "/v1/responses", responses_body("q1 [[mock:tools=function]]", tools=tools))
+    events = await read_events(
+        client, "/v1/responses", responses_body("q1 [[mock:tools=function]]", tools=tools)
+    )
     check_responses_stream(events)
     item = events[2].data["item"]
-    assert item["type"] == "function_call" and item["name"] == "lookup"
+    assert item["type"] == "function_call"
+    assert item["name"] == "lookup"
     args = "".join(e.data["delta"] for e in events if e.name == "response.function_call_arguments.delta")
     assert args == '{"input":"q1"}'
     done = next(e for e in events if e.name == "response.function_call_arguments.done")

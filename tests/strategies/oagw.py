@@ -47,8 +47,3 @@ def chunkings(data: bytes) -> st.SearchStrategy[list[bytes]]:
     return st.lists(st.integers(0, len(data)), max_size=12).map(
         lambda cuts: [data[a:b] for a, b in zip([0, *sorted(cuts)], [*sorted(cuts), len(data)], strict=True)]
     )
-
-
-@st.composite
-def chunked(draw: st.DrawFn, data: bytes) -> list[bytes]:
-    return draw(chunkings(data))

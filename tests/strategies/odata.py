@@ -6,6 +6,8 @@ from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
+from hypothesis import strategies as st
+
 from fabrikit.kernel.odata import (
     COMPARE_OPS,
     FUNCTIONS,
@@ -20,7 +22,6 @@ from fabrikit.kernel.odata import (
     Or,
     Value,
 )
-from hypothesis import strategies as st
 
 FIELDS = FieldMap(
     {

@@ -18,11 +18,17 @@ from .outer import OuterMiddleware
 from .state import INTERNAL_SCHEMA_PATH, GatewayState, encode
 
 
-def build_app(registrar: RestRegistrar, state: GatewayState, authn: AuthnResolverClient | None) -> tuple[Any, dict]:
+def build_app(
+    registrar: RestRegistrar, state: GatewayState, authn: AuthnResolverClient | None
+) -> tuple[Any, dict]:
     cfg = state.cfg
     handlers = [item for _, item in registrar.routers]
     root = Router(path=state.prefix or "/", route_handlers=handlers) if state.prefix else None
-    rules = compile_rules([(r.path, r.method, r.required_scopes) for r in cfg.route_policies.rules]) if cfg.route_policies.enabled else []
+    rules = (
+        compile_rules([(r.path, r.method, r.required_scopes) for r in cfg.route_policies.rules])
+        if cfg.route_policies.enabled
+        else []
+    )
     app = Litestar(
         route_handlers=[root] if root is not None else handlers,
         exception_handlers={Exception: problem_exception_handler},

@@ -37,7 +37,9 @@ class _Limits:
 
 
 class OperationMiddleware:
-    def __init__(self, app: ASGIApp, state: GatewayState, authn: AuthnResolverClient | None, rules: list[Any]) -> None:
+    def __init__(
+        self, app: ASGIApp, state: GatewayState, authn: AuthnResolverClient | None, rules: list[Any]
+    ) -> None:
         self.app, self.state, self.authn, self.rules = app, state, authn, rules
         self._limits: dict[tuple[int, str], _Limits] = {}
 
@@ -66,10 +68,14 @@ class OperationMiddleware:
         length = header(scope, b"content-length")
         if length is not None:
             if not length.isdigit():
-                await send_problem(send, 400, "invalid_request", "Bad request", "Content-Length must be an integer.")
+                await send_problem(
+                    send, 400, "invalid_request", "Bad request", "Content-Length must be an integer."
+                )
                 return
             if limit and int(length) > limit:
-                await send_problem(send, 413, "payload_too_large", "Payload too large", f"The body exceeds {limit} bytes.")
+                await send_problem(
+                    send, 413, "payload_too_large", "Payload too large", f"The body exceeds {limit} bytes."
+                )
                 return
         if limit:
             receive = _counting_receive(receive, limit)
@@ -80,14 +86,20 @@ class OperationMiddleware:
             allowed = ", ".join(op.allowed_content_types)
             if raw is None:
                 await send_problem(
-                    send, 415, "unsupported_media_type", "Unsupported media type",
+                    send,
+                    415,
+                    "unsupported_media_type",
+                    "Unsupported media type",
                     f"Missing Content-Type header. Allowed types: {allowed}",
                 )
                 return
             media = raw.split(";", 1)[0].strip().lower()
             if media not in {t.lower() for t in op.allowed_content_types}:
                 await send_problem(
-                    send, 415, "unsupported_media_type", "Unsupported media type",
+                    send,
+                    415,
+                    "unsupported_media_type",
+                    "Unsupported media type",
                     f"Content-Type '{media}' is not allowed. Allowed types: {allowed}",
                 )
                 return
@@ -97,14 +109,22 @@ class OperationMiddleware:
         if not limits.bucket.try_take():
             retry = str(limits.bucket.seconds_to_next_token()).encode()
             await send_problem(
-                send, 429, "rate_limited", "Too many requests", "The rate limit of this operation was exceeded.",
+                send,
+                429,
+                "rate_limited",
+                "Too many requests",
+                "The rate limit of this operation was exceeded.",
                 headers=[*rate_limit_headers(limits.bucket), (b"retry-after", retry)],
             )
             return
         if not limits.in_flight.try_acquire():
             await send_problem(
-                send, 503, "concurrency_limited", "Too many concurrent requests",
-                "Too many requests of this operation are in flight.", headers=[(b"retry-after", b"1")],
+                send,
+                503,
+                "concurrency_limited",
+                "Too many concurrent requests",
+                "Too many requests of this operation are in flight.",
+                headers=[(b"retry-after", b"1")],
             )
             return
         try:
@@ -150,7 +170,12 @@ class OperationMiddleware:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             await send_problem(
-                send, 401, "unauthenticated", "Unauthenticated", "Missing or invalid Authorization header", headers=_WWW
+                send,
+                401,
+                "unauthenticated",
+                "Unauthenticated",
+                "Missing or invalid Authorization header",
+                headers=_WWW,
             )
             return None
         if self.authn is None:
@@ -159,17 +184,24 @@ class OperationMiddleware:
         try:
             result = await self.authn.authenticate(token)
         except Unauthorized:
-            await send_problem(send, 401, "unauthenticated", "Unauthenticated", "Authentication failed", headers=_WWW)
+            await send_problem(
+                send, 401, "unauthenticated", "Unauthenticated", "Authentication failed", headers=_WWW
+            )
             return None
         except Unavailable:
             await send_problem(
-                send, 503, "authn_unavailable", "Authentication service unavailable",
+                send,
+                503,
+                "authn_unavailable",
+                "Authentication service unavailable",
                 "Authentication service unavailable",
             )
             return None
         except DomainError as exc:
             if exc.status == 401:
-                await send_problem(send, 401, "unauthenticated", "Unauthenticated", "Authentication failed", headers=_WWW)
+                await send_problem(
+                    send, 401, "unauthenticated", "Unauthenticated", "Authentication failed", headers=_WWW
+                )
                 return None
             raise
         return result.security_context
@@ -188,7 +220,11 @@ class OperationMiddleware:
             return True
         if ctx.is_anonymous:
             await send_problem(
-                send, 401, "unauthenticated", "Unauthenticated", "Authentication required for this resource",
+                send,
+                401,
+                "unauthenticated",
+                "Unauthenticated",
+                "Authentication required for this resource",
                 headers=_WWW,
             )
             return False

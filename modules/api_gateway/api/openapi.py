@@ -22,20 +22,27 @@ _PROBLEM_SCHEMA = {
             "type": "array",
             "items": {
                 "type": "object",
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}, "code": {"type": "string"}},
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                },
             },
         },
     },
 }
 
 
-def finish_openapi(schema: dict[str, Any], routes: dict[tuple[str, str], RouteInfo], prefix: str,
-                   defaults: Any) -> dict[str, Any]:
+def finish_openapi(
+    schema: dict[str, Any], routes: dict[tuple[str, str], RouteInfo], prefix: str, defaults: Any
+) -> dict[str, Any]:
     """Adds servers, bearerAuth, rate-limit extensions and problem responses to Litestar's document."""
     schema["servers"] = [{"url": prefix or "/"}]
     components = schema.setdefault("components", {})
     components.setdefault("securitySchemes", {})["bearerAuth"] = {
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
     }
     components.setdefault("schemas", {})["Problem"] = _PROBLEM_SCHEMA
     by_key: dict[tuple[str, str], RouteInfo] = {}
@@ -66,7 +73,9 @@ def finish_openapi(schema: dict[str, Any], routes: dict[tuple[str, str], RouteIn
                     status,
                     {
                         "description": "Problem details (RFC 9457)",
-                        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                        "content": {
+                            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                        },
                     },
                 )
         paths[unprefixed or "/"] = item

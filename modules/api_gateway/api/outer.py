@@ -22,7 +22,6 @@ _access = structlog.get_logger("fabrikit.access")
 _log = structlog.get_logger("fabrikit.api_gateway")
 TIMEOUT_KEY = "fabrikit.timeout"
 START_KEY = "fabrikit.started_at"
-_EXPOSE = b"x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, x-ratelimit-limit, x-ratelimit-remaining, retry-after"
 
 
 class OuterMiddleware:
@@ -80,14 +79,22 @@ class OuterMiddleware:
                 return
             if st.draining:
                 await send_problem(
-                    send_wrapper, 503, "shutting_down", "Shutting down", "The server is shutting down.",
+                    send_wrapper,
+                    503,
+                    "shutting_down",
+                    "Shutting down",
+                    "The server is shutting down.",
                     headers=[(b"retry-after", b"1")],
                 )
                 return
             if st.is_hidden(path):
                 await send_problem(send_wrapper, 404, "not_found", "Not found", instance=path)
                 return
-            if origin is not None and scope["method"] == "OPTIONS" and header(scope, b"access-control-request-method"):
+            if (
+                origin is not None
+                and scope["method"] == "OPTIONS"
+                and header(scope, b"access-control-request-method")
+            ):
                 await st.answer_preflight(scope, origin, send_wrapper)
                 return
             async with asyncio.timeout(st.cfg.defaults.timeout_s or None) as cm:
@@ -97,11 +104,15 @@ class OuterMiddleware:
             if info["head"]:
                 raise
             _log.warning("request_timeout", path=scope["path"])
-            await send_problem(send_wrapper, 504, "gateway_timeout", "Gateway timeout", "The request took too long.")
+            await send_problem(
+                send_wrapper, 504, "gateway_timeout", "Gateway timeout", "The request took too long."
+            )
         except Exception as exc:
             _log.error("request_crashed", error=f"{type(exc).__name__}", exc_info=exc)
             if not info["head"]:
-                await send_problem(send_wrapper, 500, "internal", "Internal Server Error", "An internal error occurred.")
+                await send_problem(
+                    send_wrapper, 500, "internal", "Internal Server Error", "An internal error occurred."
+                )
         finally:
             if not info.get("logged"):
                 self._log_access(scope, info, started)

@@ -16,6 +16,10 @@ from .asgi import Scope, Send, header, send_bytes, send_json, send_problem
 
 INTERNAL_SCHEMA_PATH = "/_fabrikit_internal_schema"
 Probe = Callable[[Scope, Send], Awaitable[None]]
+_EXPOSE = (
+    b"x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, x-ratelimit-limit, "
+    b"x-ratelimit-remaining, retry-after"
+)
 _DOCS_HTML = """<!doctype html>
 <html><head><meta charset="utf-8"><title>{title}</title>
 <link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>

@@ -38,7 +38,9 @@ def compile_rules(rules: Sequence[tuple[str, str | None, Sequence[str]]]) -> lis
     for path, method, scopes in rules:
         if not scopes:
             raise ValueError(f"route rule '{path}' needs at least one required scope")
-        compiled.append(CompiledRule(_glob_to_regex(path), method.upper() if method else None, tuple(scopes), path))
+        compiled.append(
+            CompiledRule(_glob_to_regex(path), method.upper() if method else None, tuple(scopes), path)
+        )
     return compiled
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Router, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery
 
 from fabrikit.kernel.errors import DomainError
 from fabrikit.kernel.http import authenticated
@@ -98,12 +98,12 @@ def build_router(registry: TypesRegistry, max_batch_size: int) -> Router:
 
     @get("/entities", opt=authenticated("types_registry.list", **_OPTS))
     async def list_entities(
-        pattern: str | None = None,
-        is_schema: str | None = None,
-        vendor: str | None = None,
-        package: str | None = None,
-        namespace: str | None = None,
-        segment_scope: str | None = Parameter(default=None, query="segment_scope"),
+        pattern: FromQuery[str | None] = None,
+        is_schema: FromQuery[str | None] = None,
+        vendor: FromQuery[str | None] = None,
+        package: FromQuery[str | None] = None,
+        namespace: FromQuery[str | None] = None,
+        segment_scope: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Lists entities, filters ANDed; sorted by GTS id."""
         ready()
@@ -121,7 +121,7 @@ def build_router(registry: TypesRegistry, max_batch_size: int) -> Router:
         return {"entities": [entity_json(e) for e in found], "count": len(found)}
 
     @get("/entities/{gts_id:str}", opt=authenticated("types_registry.get", **_OPTS))
-    async def get_entity(gts_id: str) -> dict[str, Any]:
+    async def get_entity(gts_id: FromPath[str]) -> dict[str, Any]:
         """Gets one entity by id; unknown or malformed ids are 404."""
         ready()
         return entity_json(await registry.get(gts_id))

@@ -9,7 +9,7 @@ import referencing
 import referencing.exceptions
 import referencing.jsonschema
 from jsonschema import Draft7Validator, Draft202012Validator, ValidationError
-from jsonschema.exceptions import SchemaError, best_match
+from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend, validator_for
 
@@ -49,10 +49,8 @@ def check_schema_structure(content: Mapping[str, Any]) -> None:
     cls = dialect_class(content)
     try:
         cls.check_schema(content)
-    except SchemaError as exc:
-        err = best_match([exc]) or exc
-        where = err.json_path if err.path else "$"
-        raise ValidationFailed(f"Invalid JSON Schema at {where}: {err.message}") from None
+    except SchemaError as exc:  # check_schema already picked the most relevant error
+        raise ValidationFailed(f"Invalid JSON Schema at {exc.json_path}: {exc.message}") from None
     for kw in iter_keywords(content):
         if kw.name == "$ref" and isinstance(kw.value, str):
             check_ref_form(kw.value, kw.pointer)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from uuid import UUID
 
 import pytest
+
 from fabrikit.kernel.odata import (
     Compare,
     Field,
@@ -19,7 +20,6 @@ from fabrikit.kernel.odata import (
     parse_filter,
     resolve_filter,
 )
-
 from tests.strategies.odata import FIELDS
 
 UID = "12345678-1234-1234-1234-123456789abc"

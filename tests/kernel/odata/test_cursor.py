@@ -9,10 +9,10 @@ from decimal import Decimal
 from uuid import UUID
 
 import pytest
-from fabrikit.kernel.odata import CursorV1, InvalidCursor, key_from_text, key_to_text
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fabrikit.kernel.odata import CursorV1, InvalidCursor, key_from_text, key_to_text
 from tests.strategies.odata import utc_datetimes
 
 

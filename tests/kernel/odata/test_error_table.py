@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fabrikit.kernel.errors import DomainError
 from fabrikit.kernel.odata import (
     CursorV1,
@@ -16,7 +17,6 @@ from fabrikit.kernel.odata import (
     plan_query,
     resolve_filter,
 )
-
 from tests.strategies.odata import FIELDS
 
 

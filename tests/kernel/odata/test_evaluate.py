@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fabrikit.kernel.odata import And, Expr, Not, Or, evaluate, resolve_filter
 from hypothesis import given
 
+from fabrikit.kernel.odata import And, Expr, Not, Or, evaluate, resolve_filter
 from tests.strategies.odata import FIELDS, rows, typed_exprs
 
 ROW: dict[str, Any] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fabrikit.kernel.odata import InvalidLimit, InvalidSelect, apply_select, parse_limit, parse_select
 
 

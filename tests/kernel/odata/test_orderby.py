@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fabrikit.kernel.odata import Field, FieldMap, InvalidOrderBy, OrderBy, effective_order, parse_orderby
 
+from fabrikit.kernel.odata import Field, FieldMap, InvalidOrderBy, OrderBy, effective_order, parse_orderby
 from tests.strategies.odata import FIELDS
 
 

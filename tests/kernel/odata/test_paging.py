@@ -6,6 +6,9 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from fabrikit.kernel.odata import (
     Compare,
     CursorV1,
@@ -26,9 +29,6 @@ from fabrikit.kernel.odata import (
     resolve_filter,
     sort_rows,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from tests.strategies.odata import FIELDS, rows
 
 ORDER = OrderBy((("title", "asc"), ("id", "desc")))

@@ -7,6 +7,7 @@ from decimal import Decimal
 from uuid import UUID
 
 import pytest
+
 from fabrikit.kernel.odata import (
     MAX_FILTER_DEPTH,
     And,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from hypothesis import given
+
 from fabrikit.kernel.odata import (
     Expr,
     canonical_filter,
@@ -14,8 +16,6 @@ from fabrikit.kernel.odata import (
     print_filter,
     resolve_filter,
 )
-from hypothesis import given
-
 from tests.strategies.odata import FIELDS, raw_exprs, typed_exprs
 
 UID = "12345678-1234-1234-1234-123456789abc"
