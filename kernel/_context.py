@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,7 +128,8 @@ class SystemContext:
         self.hub: ClientHub = runtime.hub
 
 
-ReadinessCheck = Callable[[], bool | Awaitable[bool]]
+# Synchronous: /readyz and RuntimeView.readiness() evaluate checks without awaiting.
+ReadinessCheck = Callable[[], bool]
 
 
 class ModuleContext:
@@ -187,6 +189,11 @@ class ModuleContext:
         self._ready.set()
 
     def add_readiness_check(self, name: str, fn: ReadinessCheck) -> None:
+        if inspect.iscoroutinefunction(fn):
+            raise TypeError(
+                f"readiness check '{name}' of module '{self.name}' must be a plain function returning bool, "
+                "not async (keep the state fresh from a task and return it here)"
+            )
         self.readiness_checks[name] = fn
 
     def spawn(

@@ -203,6 +203,9 @@ class Runtime:
                     ok = fn()
                 except Exception:
                     ok = False
+                if inspect.isawaitable(ok):  # a sync callable returning a coroutine: never awaited here
+                    getattr(ok, "close", lambda: None)()
+                    ok = False
                 if ok is False:
                     bad.setdefault(name, f"check_failed:{check_name}")
         return (self._started and not self.shutting_down and not bad), bad

@@ -2,8 +2,10 @@
 
 from ._database import Database, DatabaseCache, open_database, postgres_connect_config
 from ._errors import DbConfigError, DbOpenError, MigrationError, TransactionModeError
+from ._filter_sql import SqlColumn, ValueAdapter, compile_filter, sql_value, utc_text
 from ._keys import advisory_key, module_schema
 from ._migrations import Migration, MigrationContext, history_table_name, migration_status, run_migrations
+from ._paginate import decode_value, page_query, paginate, typed_key_of
 from ._scope_sql import ScopeColumns, ScopeSql, compile_scope, scope_columns_of
 from ._secure import (
     ScopeDbError,
@@ -59,4 +61,13 @@ __all__ = [
     "scoped_select",
     "scoped_update",
     "secure_insert",
+    "SqlColumn",
+    "ValueAdapter",
+    "compile_filter",
+    "decode_value",
+    "page_query",
+    "paginate",
+    "sql_value",
+    "typed_key_of",
+    "utc_text",
 ]

@@ -28,7 +28,9 @@ def encode_payload(payload: Any) -> bytes:
         except (TypeError, msgspec.EncodeError) as exc:
             raise InvalidPayload(f"payload cannot be encoded as JSON: {exc}") from exc
     else:
-        raise InvalidPayload(f"payload must be bytes, a msgspec Struct or a dict, not {type(payload).__name__}")
+        raise InvalidPayload(
+            f"payload must be bytes, a msgspec Struct or a dict, not {type(payload).__name__}"
+        )
     if len(data) > MAX_PAYLOAD:
         raise PayloadTooLarge(f"payload is {len(data)} bytes, the limit is {MAX_PAYLOAD}")
     return data

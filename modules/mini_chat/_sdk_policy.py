@@ -12,7 +12,7 @@ Tier = Literal["standard", "premium"]
 SearchContextSize = Literal["low", "medium", "high"]
 
 
-class EstimationBudgets(msgspec.Struct, frozen=True, kw_only=True):
+class EstimationBudgets(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     bytes_per_token_conservative: int = 4
     fixed_overhead_tokens: int = 100
     safety_margin_pct: int = 10
@@ -23,7 +23,7 @@ class EstimationBudgets(msgspec.Struct, frozen=True, kw_only=True):
     minimal_generation_floor: int = 50
 
 
-class ApiParams(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class ApiParams(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
     temperature: float | None = None
     top_p: float | None = None
     frequency_penalty: float | None = None
@@ -33,12 +33,12 @@ class ApiParams(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     reasoning_effort: str | None = None
 
 
-class Features(msgspec.Struct, frozen=True, kw_only=True):
+class Features(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     streaming: bool = True
     structured_output: bool = False
 
 
-class ToolSupport(msgspec.Struct, frozen=True, kw_only=True):
+class ToolSupport(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     web_search: bool = False
     file_search: bool = False
     image_generation: bool = False
@@ -46,7 +46,7 @@ class ToolSupport(msgspec.Struct, frozen=True, kw_only=True):
     mcp: bool = False
 
 
-class SupportedEndpoints(msgspec.Struct, frozen=True, kw_only=True):
+class SupportedEndpoints(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     chat_completions: bool = False
     responses: bool = True
     embeddings: bool = False
@@ -56,7 +56,7 @@ class SupportedEndpoints(msgspec.Struct, frozen=True, kw_only=True):
     audio_translation: bool = False
 
 
-class GeneralConfig(msgspec.Struct, frozen=True, kw_only=True):
+class GeneralConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     type: str = "llm"
     available_from: str | None = None
     max_file_size_mb: int = 25
@@ -66,12 +66,12 @@ class GeneralConfig(msgspec.Struct, frozen=True, kw_only=True):
     supported_endpoints: SupportedEndpoints = msgspec.field(default_factory=SupportedEndpoints)
 
 
-class Preference(msgspec.Struct, frozen=True, kw_only=True):
+class Preference(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     is_default: bool = False
     sort_order: int | None = None
 
 
-class ModelCatalogEntry(msgspec.Struct, frozen=True, kw_only=True):
+class ModelCatalogEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     id: str
     provider_model_id: str
     provider_id: str
@@ -106,7 +106,7 @@ class ModelCatalogEntry(msgspec.Struct, frozen=True, kw_only=True):
         return bool(self.preference and self.preference.is_default)
 
 
-class KillSwitches(msgspec.Struct, frozen=True, kw_only=True):
+class KillSwitches(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     disable_premium_tier: bool = False
     force_standard_tier: bool = False
     disable_file_search: bool = False
@@ -208,7 +208,9 @@ class PublishPermanentError(Exception):
 class MiniChatModelPolicyPluginV1(Protocol):
     async def get_current_policy_version(self, tenant_id: UUID, user_id: UUID) -> PolicyVersionInfo: ...
 
-    async def get_policy_snapshot(self, tenant_id: UUID, user_id: UUID, policy_version: int) -> PolicySnapshot: ...
+    async def get_policy_snapshot(
+        self, tenant_id: UUID, user_id: UUID, policy_version: int
+    ) -> PolicySnapshot: ...
 
     async def get_user_limits(self, tenant_id: UUID, user_id: UUID, policy_version: int) -> UserLimits: ...
 

@@ -13,7 +13,9 @@ from fabrikit.kernel.security import Secret
 
 _URL_PREFIX_RE = re.compile(r"^/[A-Za-z0-9/_.-]*[A-Za-z0-9_.-]$")
 _METRICS_PREFIX_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
-ProviderKind = Literal["openai_responses", "openai_chat_completions", "azure_openai_responses", "vllm_responses"]
+ProviderKind = Literal[
+    "openai_responses", "openai_chat_completions", "azure_openai_responses", "vllm_responses"
+]
 
 
 def _range(field: str, value: float, lo: float, hi: float) -> None:
@@ -65,8 +67,13 @@ class EstimationBudgetsConfig(ConfigStruct):
         _positive("bytes_per_token_conservative", self.bytes_per_token_conservative)
         _positive("minimal_generation_floor", self.minimal_generation_floor)
         _range("safety_margin_pct", self.safety_margin_pct, 0, 100)
-        for name in ("fixed_overhead_tokens", "image_token_budget", "tool_surcharge_tokens",
-                     "web_search_surcharge_tokens", "code_interpreter_surcharge_tokens"):
+        for name in (
+            "fixed_overhead_tokens",
+            "image_token_budget",
+            "tool_surcharge_tokens",
+            "web_search_surcharge_tokens",
+            "code_interpreter_surcharge_tokens",
+        ):
             if getattr(self, name) < 0:
                 raise InvalidConfigValue(name, "must be >= 0")
 
@@ -84,8 +91,12 @@ class QuotaConfig(ConfigStruct):
         if round(self.overshoot_tolerance_factor, 3) != self.overshoot_tolerance_factor:
             raise InvalidConfigValue("overshoot_tolerance_factor", "at most 3 decimals")
         _range("warning_threshold_pct", self.warning_threshold_pct, 1, 99)
-        for name in ("web_search_max_calls_per_message", "web_search_daily_quota",
-                     "code_interpreter_max_calls_per_message", "code_interpreter_daily_quota"):
+        for name in (
+            "web_search_max_calls_per_message",
+            "web_search_daily_quota",
+            "code_interpreter_max_calls_per_message",
+            "code_interpreter_daily_quota",
+        ):
             _positive(name, getattr(self, name))
 
     @property
@@ -124,8 +135,12 @@ class RagConfig(ConfigStruct):
     thumbnail: ThumbnailConfig = msgspec.field(default_factory=ThumbnailConfig)
 
     def validate(self) -> None:
-        for name in ("max_documents_per_chat", "max_total_upload_mb_per_chat", "uploaded_file_max_size_kb",
-                     "uploaded_image_max_size_kb"):
+        for name in (
+            "max_documents_per_chat",
+            "max_total_upload_mb_per_chat",
+            "uploaded_file_max_size_kb",
+            "uploaded_image_max_size_kb",
+        ):
             _positive(name, getattr(self, name))
         _range("max_images_per_message", self.max_images_per_message, 1, 20)
         _range("max_concurrent_uploads", self.max_concurrent_uploads, 1, 256)
@@ -280,7 +295,9 @@ def _default_providers() -> dict[str, ProviderEntry]:
             api_path="/v1/responses",
             storage_kind="openai",
             auth_plugin_type="gts.x.core.oagw.auth_plugin.v1~x.core.oagw.apikey.v1",
-            auth_config=AuthOverride(header="Authorization", prefix="Bearer ", secret_ref="cred://mock-llm-key"),
+            auth_config=AuthOverride(
+                header="Authorization", prefix="Bearer ", secret_ref="cred://mock-llm-key"
+            ),
         )
     }
 
@@ -305,7 +322,9 @@ class MiniChatConfig(ConfigStruct):
 
     def validate(self) -> None:
         if not _URL_PREFIX_RE.match(self.url_prefix):
-            raise InvalidConfigValue("url_prefix", "needs a leading '/', no trailing '/', chars [A-Za-z0-9/_.-]")
+            raise InvalidConfigValue(
+                "url_prefix", "needs a leading '/', no trailing '/', chars [A-Za-z0-9/_.-]"
+            )
         if not self.vendor.strip():
             raise InvalidConfigValue("vendor", "must not be empty")
         if not self.providers:

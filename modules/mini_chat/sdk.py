@@ -52,7 +52,9 @@ MODEL_RESOURCE_TYPE = "gts.cf.core.ai_chat.model.v1~cf.core.mini_chat.model.v1"
 USER_QUOTA_RESOURCE_TYPE = "gts.cf.core.ai_chat.user_quota.v1~cf.core.mini_chat.user_quota.v1"
 
 MODEL_POLICY_SPEC = PluginSpec(
-    MODEL_POLICY_SPEC_ID, MiniChatModelPolicyPluginV1, description="mini-chat model policy: catalog, limits, usage"
+    MODEL_POLICY_SPEC_ID,
+    MiniChatModelPolicyPluginV1,
+    description="mini-chat model policy: catalog, limits, usage",
 )
 AUDIT_SPEC = PluginSpec(AUDIT_SPEC_ID, MiniChatAuditPluginV1, description="mini-chat audit sink (fan-out)")
 

@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from fabrikit.kernel import ConfigStruct, PluginContext, PluginDef, hookimpl
-from fabrikit.kernel._config import InvalidConfigValue
 from fabrikit.kernel.security import SecurityContext
 from fabrikit.modules.tenant_resolver.sdk import (
     TENANT_PLUGIN_SPEC_ID,
@@ -50,7 +49,7 @@ class StaticTenantsConfig(ConfigStruct):
     def validate(self) -> None:
         if not self.tenants:
             return
-        problems = [InvalidConfigValue("tenants", p) for p in tree_problems([t.info() for t in self.tenants])]
+        problems = [ValueError(f"tenants: {p}") for p in tree_problems([t.info() for t in self.tenants])]
         if len(problems) == 1:
             raise problems[0]
         if problems:

@@ -45,7 +45,8 @@ gts_ids = st.one_of(type_ids(), instance_ids())
 def wildcard_prefixes(draw: st.DrawFn, gts_id: str) -> str:
     """A valid wildcard pattern cut from ``gts_id`` at a token boundary, so it matches ``gts_id``."""
     body = gts_id[len("gts.") :]
-    cuts = [0] + [i + 1 for i, ch in enumerate(body) if ch in ".~"]
+    # A cut after the final "~" would give "<type id>*", which matches children only, not the id itself.
+    cuts = [0] + [i + 1 for i, ch in enumerate(body) if ch in ".~" and i + 1 < len(body)]
     # A cut inside a UUID tail is not a token boundary the grammar allows.
     last_tilde = body.rfind("~")
     tail = body[last_tilde + 1 :]

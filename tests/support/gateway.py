@@ -55,6 +55,7 @@ class GwTest(Module):
     def __init__(self) -> None:
         self.host: RestHost | None = None
         self.busy_release = asyncio.Event()
+        self.busy_entered = asyncio.Event()
         self.stream_finally_ran = False
         self.stream_cancelled = False
         self.notes: dict[str, tuple[str, str]] = {}
@@ -127,6 +128,7 @@ class GwTest(Module):
 
         @get("/busy", opt=authenticated("gw_test.busy", rate_limit=RateLimit(100, 100, 1)))
         async def busy() -> dict[str, Any]:
+            module.busy_entered.set()
             await module.busy_release.wait()
             return {"ok": True}
 

@@ -60,7 +60,9 @@ async def test_repeat_activation_is_a_no_op(registry: TypesRegistry) -> None:
     assert [e.gts_id for e in await registry.list()] == [BASE]
 
 
-async def test_a_bad_instance_aborts_activation(registry: TypesRegistry, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_bad_instance_aborts_activation(
+    registry: TypesRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
     bad = f"{BASE}acme.app.ns.bad.v1"
     await registry.register([closed_base(), instance(bad, size="big", extra=1)])
     with caplog.at_level(logging.ERROR, logger="types_registry"), pytest.raises(ActivationFailed) as info:
@@ -113,7 +115,9 @@ async def test_a_loosening_schema_aborts_activation(registry: TypesRegistry) -> 
 
 
 async def test_instances_of_an_invalid_schema_are_reported_too(registry: TypesRegistry) -> None:
-    await registry.register([closed_base(), derived(CHILD, BASE, additionalProperties=True), instance(f"{CHILD}a.b.c.d.v1")])
+    await registry.register(
+        [closed_base(), derived(CHILD, BASE, additionalProperties=True), instance(f"{CHILD}a.b.c.d.v1")]
+    )
     with pytest.raises(ActivationFailed) as info:
         registry.activate()
     assert info.value.failures == [
@@ -159,7 +163,9 @@ async def test_activation_can_succeed_after_a_failed_attempt_is_fixed_by_a_new_r
         ),
     ],
 )
-async def test_structural_checks_run_while_staging(registry: TypesRegistry, document: dict, message: str) -> None:
+async def test_structural_checks_run_while_staging(
+    registry: TypesRegistry, document: dict, message: str
+) -> None:
     result = (await registry.register([document]))[0]
     assert isinstance(result, RegisterError)
     assert result.code == "TYPES_REGISTRY_VALIDATION_FAILED"
@@ -192,6 +198,8 @@ async def test_circular_refs_abort_activation(registry: TypesRegistry) -> None:
 
 async def test_recursive_schemas_through_properties_are_fine(registry: TypesRegistry) -> None:
     tree = schema(BASE, properties={"children": {"type": "array", "items": {"$ref": "#"}}})
-    await registry.register([tree, instance(f"{BASE}a.b.c.d.v1", children=[{"children": [{"children": []}]}])])
+    await registry.register(
+        [tree, instance(f"{BASE}a.b.c.d.v1", children=[{"children": [{"children": []}]}])]
+    )
     registry.activate()
     assert registry.is_ready()

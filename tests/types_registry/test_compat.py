@@ -55,7 +55,10 @@ async def _child_error(reg: TypesRegistry, doc: dict[str, Any]) -> str:
             {"properties": {"kind": {"enum": ["a", "z"]}}},
             "property 'kind': enum values ['z'] are not in the base enum",
         ),
-        ({"properties": {"kind": {"const": "q"}}}, "property 'kind': enum values ['q'] are not in the base enum"),
+        (
+            {"properties": {"kind": {"const": "q"}}},
+            "property 'kind': enum values ['q'] are not in the base enum",
+        ),
         (
             {"properties": {"size": {"minimum": -1}}},
             "property 'size': minimum -1 is looser than the base minimum 0",
@@ -91,7 +94,10 @@ async def test_const_and_pattern_must_stay(ready: TypesRegistry) -> None:
     error = await _child_error(
         ready, derived(CHILD, BASE, properties={"v": {"const": "y"}, "p": {"pattern": "^b"}})
     )
-    assert error == "property 'v': const differs from the base const 'x'; property 'p': pattern '^b' differs from the base '^a'"
+    assert (
+        error
+        == "property 'v': const differs from the base const 'x'; property 'p': pattern '^b' differs from the base '^a'"
+    )
 
 
 async def test_nested_closed_objects(ready: TypesRegistry) -> None:
@@ -145,4 +151,7 @@ async def test_grandchildren_are_checked_against_the_whole_chain(with_base: Type
     assert isinstance(child, RegisterOk)
     grandchild = f"{CHILD}acme.app.ns.grand.v1~"
     error = await _child_error(with_base, derived(grandchild, CHILD, properties={"color": {}}))
-    assert error == f"property 'color' is not allowed: base schema '{CHILD}' is closed (additionalProperties: false)"
+    assert (
+        error
+        == f"property 'color' is not allowed: base schema '{CHILD}' is closed (additionalProperties: false)"
+    )

@@ -52,7 +52,10 @@ INVALID = [
         "gts.a.b.c.d.v1~e.f.g.v1~",
         "Invalid GTS ID 'gts.a.b.c.d.v1~e.f.g.v1~': Segment #2: Too few tokens (got 4, min 5)",
     ),
-    ("gts.a.b.c.d.v1.2.3~", "Invalid GTS ID 'gts.a.b.c.d.v1.2.3~': Segment #1: Too many tokens (got 7, max 6)"),
+    (
+        "gts.a.b.c.d.v1.2.3~",
+        "Invalid GTS ID 'gts.a.b.c.d.v1.2.3~': Segment #1: Too many tokens (got 7, max 6)",
+    ),
     (
         "gts.a.b.c.d.e.v1~",
         "Invalid GTS ID 'gts.a.b.c.d.e.v1~': Segment #1: Extra name token 'e' before the version "
@@ -218,7 +221,12 @@ def test_segment_fields() -> None:
     parsed = GtsId.parse("gts.x.core.modkit.plugin.v1~acme.app.ns.widget.v2.7~acme.app.ns.one.v0")
     first, second, third = parsed.segments
     assert (first.num, first.offset, first.raw) == (1, 4, "x.core.modkit.plugin.v1~")
-    assert (first.vendor, first.package, first.namespace, first.type_name) == ("x", "core", "modkit", "plugin")
+    assert (first.vendor, first.package, first.namespace, first.type_name) == (
+        "x",
+        "core",
+        "modkit",
+        "plugin",
+    )
     assert (first.ver_major, first.ver_minor, first.is_type) == (1, None, True)
     assert (second.num, second.offset, second.raw) == (2, 28, "acme.app.ns.widget.v2.7~")
     assert (second.ver_major, second.ver_minor, second.is_type) == (2, 7, True)
@@ -229,7 +237,8 @@ def test_segment_fields() -> None:
 def test_uuid_tail_segment() -> None:
     parsed = GtsId.parse(f"gts.a.b.c.d.v1~{UUID_TAIL}")
     tail = parsed.segments[-1]
-    assert tail.is_uuid_tail and not tail.is_type
+    assert tail.is_uuid_tail
+    assert not tail.is_type
     assert tail.raw == UUID_TAIL
     assert tail.offset == len("gts.a.b.c.d.v1~")
     assert parsed.type_id == "gts.a.b.c.d.v1~"
@@ -238,15 +247,18 @@ def test_uuid_tail_segment() -> None:
 
 def test_is_schema_and_type_id() -> None:
     root = GtsId.parse("gts.a.b.c.d.v1~")
-    assert root.is_schema and root.type_id is None
+    assert root.is_schema
+    assert root.type_id is None
     derived = GtsId.parse("gts.a.b.c.d.v1~e.f.g.h.v1.2~")
-    assert derived.is_schema and derived.type_id == "gts.a.b.c.d.v1~"
+    assert derived.is_schema
+    assert derived.type_id == "gts.a.b.c.d.v1~"
     instance = GtsId.parse("gts.a.b.c.d.v1~e.f.g.h.v1.2~i.j.k.l.v3")
-    assert not instance.is_schema and instance.type_id == "gts.a.b.c.d.v1~e.f.g.h.v1.2~"
+    assert not instance.is_schema
+    assert instance.type_id == "gts.a.b.c.d.v1~e.f.g.h.v1.2~"
 
 
 def test_uuid_pins() -> None:
-    assert GTS_NAMESPACE == UUID("63b06280-5dd6-517d-abc6-5a2127e843c3")
+    assert UUID("63b06280-5dd6-517d-abc6-5a2127e843c3") == GTS_NAMESPACE
     parsed = GtsId.parse("gts.cf.core.am.tenant_metadata.v1~vendor.app.metadata.branding.v1~")
     assert parsed.uuid == UUID("1908c97f-00d4-5e43-9c33-d3904e7bcfa6")
 

@@ -60,7 +60,9 @@ async def test_is_schema(populated: TypesRegistry) -> None:
 
 
 async def test_vendor_package_namespace_any_segment(populated: TypesRegistry) -> None:
-    assert await _ids(populated, vendor="e2e") == sorted([ACME, ACME_SUB, IDS["acme_inst"], IDS["sub_inst"], IDS["globex_inst"]])
+    assert await _ids(populated, vendor="e2e") == sorted(
+        [ACME, ACME_SUB, IDS["acme_inst"], IDS["sub_inst"], IDS["globex_inst"]]
+    )
     assert await _ids(populated, package="pkg") == sorted([IDS["sub_inst"], MIXED, IDS["mixed_inst"]])
     assert await _ids(populated, namespace="sub") == sorted([ACME_SUB, IDS["sub_inst"]])
 
@@ -93,7 +95,9 @@ async def test_pattern(populated: TypesRegistry) -> None:
 
 async def test_combined_filters(populated: TypesRegistry) -> None:
     assert await _ids(populated, pattern="gts.e2e.*", is_schema=False, vendor="acme") == [IDS["sub_inst"]]
-    assert await _ids(populated, pattern="gts.*", is_schema=True, vendor="globex", segment_scope="primary") == [
+    assert await _ids(
+        populated, pattern="gts.*", is_schema=True, vendor="globex", segment_scope="primary"
+    ) == [
         GLOBEX,
         MIXED,
     ]
@@ -107,7 +111,10 @@ async def test_no_match_is_empty(populated: TypesRegistry) -> None:
 async def test_a_bad_pattern_raises(populated: TypesRegistry) -> None:
     with pytest.raises(InvalidGtsId) as info:
         await populated.list(ListQuery(pattern="gts.acme*"))
-    assert info.value.detail == "Invalid GTS wildcard pattern: gts.acme*: The '*' must be a whole token ('.*' or '~*')"
+    assert (
+        info.value.detail
+        == "Invalid GTS wildcard pattern: gts.acme*: The '*' must be a whole token ('.*' or '~*')"
+    )
 
 
 async def test_a_bad_scope_raises(populated: TypesRegistry) -> None:

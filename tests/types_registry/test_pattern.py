@@ -63,11 +63,13 @@ def test_matches_accepts_parsed_ids() -> None:
 def test_pattern_parts() -> None:
     wild = GtsPattern.parse("  gts.a.b.c.d.v1~e.f.*  ")
     assert wild.text == "gts.a.b.c.d.v1~e.f.*"
-    assert wild.is_wildcard and wild.wildcard_tokens == 2
+    assert wild.is_wildcard
+    assert wild.wildcard_tokens == 2
     assert wild.prefix == "gts.a.b.c.d.v1~e.f."
     assert [seg.is_wildcard for seg in wild.segments] == [False, True]
     literal = GtsPattern.parse("gts.a.b.c.d.v1~")
-    assert not literal.is_wildcard and literal.prefix == "gts.a.b.c.d.v1~"
+    assert not literal.is_wildcard
+    assert literal.prefix == "gts.a.b.c.d.v1~"
 
 
 @pytest.mark.parametrize(
@@ -85,7 +87,10 @@ def test_pattern_parts() -> None:
         ("gts.a.b.c.v1~*", "Segment #1: Too few tokens (got 4, min 5)"),
         ("gts.a.b.c.d.v1~x-y.*", "'-' is not allowed in a wildcard pattern (a UUID tail cannot be partial)"),
         ("gts.a.b.c.d", "Segment #1: Too few tokens (got 4, min 5)"),
-        ("gts.a.b.c.d.v1", "A single-segment instance id is not allowed (an instance id needs its type id first)"),
+        (
+            "gts.a.b.c.d.v1",
+            "A single-segment instance id is not allowed (an instance id needs its type id first)",
+        ),
     ],
 )
 def test_invalid_patterns(pattern: str, cause: str) -> None:
@@ -105,7 +110,9 @@ def test_a_literal_pattern_matches_itself(text: str) -> None:
 
 
 @given(type_ids(), st.lists(segments(), min_size=1, max_size=2), st.booleans())
-def test_a_literal_type_pattern_matches_ids_extending_it(type_id: str, more: list[str], as_type: bool) -> None:
+def test_a_literal_type_pattern_matches_ids_extending_it(
+    type_id: str, more: list[str], as_type: bool
+) -> None:
     extended = type_id + "~".join(more) + ("~" if as_type else "")
     assert GtsPattern.parse(type_id).matches(extended)
 

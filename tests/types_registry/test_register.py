@@ -36,7 +36,8 @@ async def test_one_type_registers(ready: TypesRegistry) -> None:
     assert summarize(results) == summarize([results[0]])
     assert (summarize(results).total, summarize(results).succeeded, summarize(results).failed) == (1, 1, 0)
     entity = _ok(results[0])
-    assert entity.gts_id == TYPE and entity.is_schema
+    assert entity.gts_id == TYPE
+    assert entity.is_schema
     assert entity.id == GtsId.parse(TYPE).uuid
     assert await ready.get(TYPE) == entity
 
@@ -53,8 +54,10 @@ async def test_type_then_instance_in_one_batch(ready: TypesRegistry) -> None:
     results = await ready.register([schema(TYPE), {"id": f"{TYPE}v.p.n.x.v1"}])
     assert [type(r) for r in results] == [RegisterOk, RegisterOk]
     inst = _ok(results[1])
-    assert not inst.is_schema and inst.type_id == TYPE
-    assert len(inst.segments) == 2 and len(_ok(results[0]).segments) == 1
+    assert not inst.is_schema
+    assert inst.type_id == TYPE
+    assert len(inst.segments) == 2
+    assert len(_ok(results[0]).segments) == 1
 
 
 async def test_instance_before_its_type_fails_after_ready(ready: TypesRegistry) -> None:
@@ -89,7 +92,11 @@ async def test_item_errors_keep_order(ready: TypesRegistry) -> None:
             "TYPES_REGISTRY_INVALID_GTS_ID",
             "Invalid GTS ID 'gts.acme.*': Wildcard '*' is not allowed in a GTS ID (patterns are for queries only)",
         ),
-        (["not", "an", "object"], "TYPES_REGISTRY_VALIDATION_FAILED", "Entity must be a JSON object, got list"),
+        (
+            ["not", "an", "object"],
+            "TYPES_REGISTRY_VALIDATION_FAILED",
+            "Entity must be a JSON object, got list",
+        ),
     ],
 )
 async def test_item_errors(ready: TypesRegistry, entity: object, code: str, message: str) -> None:
@@ -150,7 +157,10 @@ async def test_schema_id_must_be_its_gts_uri(ready: TypesRegistry) -> None:
     reg = TypesRegistry(entity_id_fields=["gtsId"])
     reg.activate()
     err = _err(reg.register_sync([doc])[0])
-    assert err.error == "Schema '$id' must be 'gts://gts.acme.app.ns.thing.v1~', got 'gts://gts.other.app.ns.thing.v1~'"
+    assert (
+        err.error
+        == "Schema '$id' must be 'gts://gts.acme.app.ns.thing.v1~', got 'gts://gts.other.app.ns.thing.v1~'"
+    )
 
 
 async def test_content_is_kept_as_submitted(ready: TypesRegistry) -> None:
@@ -179,14 +189,21 @@ async def test_content_is_a_private_copy(ready: TypesRegistry) -> None:
 async def test_description_only_when_a_string(ready: TypesRegistry) -> None:
     results = await ready.register([schema(TYPE), instance(f"{TYPE}a.b.c.d.v1", description=["not", "text"])])
     assert _ok(results[1]).description is None
-    bad_schema = _err((await ready.register([schema("gts.acme.app.ns.other.v1~", description=["not", "text"])]))[0])
+    bad_schema = _err(
+        (await ready.register([schema("gts.acme.app.ns.other.v1~", description=["not", "text"])]))[0]
+    )
     assert bad_schema.error == "Invalid JSON Schema at $.description: ['not', 'text'] is not of type 'string'"
 
 
 async def test_same_content_twice_is_idempotent(ready: TypesRegistry) -> None:
     first = _ok((await ready.register([schema(TYPE, properties={"n": {"const": 1}})]))[0])
     # Key order does not matter for deep equality.
-    reordered = {"type": "object", "properties": {"n": {"const": 1}}, "$schema": DRAFT_07, "$id": f"gts://{TYPE}"}
+    reordered = {
+        "type": "object",
+        "properties": {"n": {"const": 1}},
+        "$schema": DRAFT_07,
+        "$id": f"gts://{TYPE}",
+    }
     again = _ok((await ready.register([reordered]))[0])
     assert again == first
 

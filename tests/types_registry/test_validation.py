@@ -49,14 +49,18 @@ async def test_required_and_types(ready: TypesRegistry, dialect: str) -> None:
     ok, nested_ok, missing, wrong, nested_wrong = await _register(
         ready,
         instance(f"{BASE}a.b.c.d.v1", name="Ann", address={"city": "Oslo"}),
-        instance(f"{BASE}a.b.c.d.v2", name="Bo", address={"city": "Rome", "zip": 100}, extra=[1, {"deep": None}]),
+        instance(
+            f"{BASE}a.b.c.d.v2", name="Bo", address={"city": "Rome", "zip": 100}, extra=[1, {"deep": None}]
+        ),
         instance(f"{BASE}a.b.c.d.v3", name="Cy"),
         instance(f"{BASE}a.b.c.d.v4", name=5, address={"city": "Bern"}),
         instance(f"{BASE}a.b.c.d.v5", name="Di", address={"zip": "x"}),
     )
     _fine(ok)
     _fine(nested_ok)
-    assert _error(missing) == f"Instance does not match its type '{BASE}': $: 'address' is a required property"
+    assert (
+        _error(missing) == f"Instance does not match its type '{BASE}': $: 'address' is a required property"
+    )
     assert _error(wrong) == f"Instance does not match its type '{BASE}': $.name: 5 is not of type 'string'"
     assert _error(nested_wrong) == (
         f"Instance does not match its type '{BASE}': $.address: 'city' is a required property; "
@@ -77,7 +81,9 @@ async def test_dialect_specific_keywords(ready: TypesRegistry) -> None:
         schema(
             tuple_07,
             dialect=DRAFT_07,
-            properties={"pair": {"items": [{"type": "string"}, {"type": "integer"}], "additionalItems": False}},
+            properties={
+                "pair": {"items": [{"type": "string"}, {"type": "integer"}], "additionalItems": False}
+            },
         ),
     )
     for type_id in (tuple_2020, tuple_07):
@@ -101,9 +107,13 @@ async def test_dialect_specific_keywords(ready: TypesRegistry) -> None:
         ("hostname", "api.example.com", "-bad-.example"),
     ],
 )
-async def test_format_checking_really_runs(ready: TypesRegistry, dialect: str, fmt: str, good: str, bad: str) -> None:
+async def test_format_checking_really_runs(
+    ready: TypesRegistry, dialect: str, fmt: str, good: str, bad: str
+) -> None:
     await _register(ready, schema(BASE, dialect=dialect, properties={"v": {"type": "string", "format": fmt}}))
-    ok, failed = await _register(ready, instance(f"{BASE}a.b.c.d.v1", v=good), instance(f"{BASE}a.b.c.d.v2", v=bad))
+    ok, failed = await _register(
+        ready, instance(f"{BASE}a.b.c.d.v1", v=good), instance(f"{BASE}a.b.c.d.v2", v=bad)
+    )
     _fine(ok)
     assert _error(failed) == f"Instance does not match its type '{BASE}': $.v: '{bad}' is not a '{fmt}'"
 
@@ -117,7 +127,10 @@ async def test_local_and_gts_refs_with_fragments(ready: TypesRegistry) -> None:
     user = schema(
         "gts.acme.app.ns.user.v1~",
         definitions={"positive": {"type": "integer", "minimum": 1}},
-        properties={"currency": {"$ref": f"gts://{BASE}#/definitions/code"}, "qty": {"$ref": "#/definitions/positive"}},
+        properties={
+            "currency": {"$ref": f"gts://{BASE}#/definitions/code"},
+            "qty": {"$ref": "#/definitions/positive"},
+        },
     )
     assert all(isinstance(r, RegisterOk) for r in await _register(ready, defs, user))
     ok, bad = await _register(
@@ -133,7 +146,9 @@ async def test_local_and_gts_refs_with_fragments(ready: TypesRegistry) -> None:
 
 
 async def test_unresolvable_ref_after_ready(ready: TypesRegistry) -> None:
-    doc = schema(BASE, properties={"a": {"$ref": "gts://gts.acme.app.ns.missing.v1~"}, "b": {"$ref": "#/nope"}})
+    doc = schema(
+        BASE, properties={"a": {"$ref": "gts://gts.acme.app.ns.missing.v1~"}, "b": {"$ref": "#/nope"}}
+    )
     assert _error((await _register(ready, doc))[0]) == (
         "Unresolvable $ref 'gts://gts.acme.app.ns.missing.v1~' at /properties/a; "
         "Unresolvable $ref '#/nope' at /properties/b"
@@ -146,8 +161,12 @@ async def test_missing_base_after_ready(ready: TypesRegistry) -> None:
 
 
 async def test_derived_schema_and_its_instances(ready: TypesRegistry) -> None:
-    base = schema(BASE, required=["id", "name"], properties={"id": {"type": "string"}, "name": {"type": "string"}})
-    child = derived(CHILD, BASE, properties={"name": {"type": "string", "minLength": 2}, "age": {"type": "integer"}})
+    base = schema(
+        BASE, required=["id", "name"], properties={"id": {"type": "string"}, "name": {"type": "string"}}
+    )
+    child = derived(
+        CHILD, BASE, properties={"name": {"type": "string", "minLength": 2}, "age": {"type": "integer"}}
+    )
     results = await _register(ready, base, child)
     assert all(isinstance(r, RegisterOk) for r in results)
     ok, short, no_name = await _register(
@@ -165,7 +184,12 @@ class TestXGtsRef:
     @pytest.mark.parametrize(
         ("ref", "good", "bad", "why"),
         [
-            ("gts.*", "gts.any.thing.at.all.v1~", "not-a-gts-id", "is not a valid GTS id (Must start with 'gts.')"),
+            (
+                "gts.*",
+                "gts.any.thing.at.all.v1~",
+                "not-a-gts-id",
+                "is not a valid GTS id (Must start with 'gts.')",
+            ),
             (
                 "gts.acme.*",
                 "gts.acme.x.y.z.v1~",
@@ -227,12 +251,17 @@ class TestXGtsRef:
                 "/properties",
                 "Invalid x-gts-ref '/properties' at /properties/a: the pointer must reach a string",
             ),
-            ("gts.acme", "Invalid x-gts-ref 'gts.acme' at /properties/a: Invalid GTS wildcard pattern: gts.acme: "),
+            (
+                "gts.acme",
+                "Invalid x-gts-ref 'gts.acme' at /properties/a: Invalid GTS wildcard pattern: gts.acme: ",
+            ),
             ("https://x", "Invalid x-gts-ref 'https://x' at /properties/a: expected 'gts.*'"),
             (7, "Invalid x-gts-ref at /properties/a: must be a string, got int"),
         ],
     )
-    async def test_bad_forms_fail_at_registration(self, registry: TypesRegistry, ref: object, message: str) -> None:
+    async def test_bad_forms_fail_at_registration(
+        self, registry: TypesRegistry, ref: object, message: str
+    ) -> None:
         doc = schema(BASE, properties={"a": {"type": "string", "x-gts-ref": ref}})
         assert _error((await _register(registry, doc))[0]).startswith(message)
 
@@ -277,7 +306,9 @@ class TestDebugLogs:
     @staticmethod
     def _debug_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
         return [
-            r.getMessage() for r in caplog.records if r.name == "types_registry" and r.levelno == logging.DEBUG
+            r.getMessage()
+            for r in caplog.records
+            if r.name == "types_registry" and r.levelno == logging.DEBUG
         ]
 
     async def test_failures_are_logged(self, ready: TypesRegistry, caplog: pytest.LogCaptureFixture) -> None:
@@ -294,15 +325,21 @@ class TestDebugLogs:
         )
         lines = self._debug_lines(caplog)
         assert len(lines) == 5
-        assert lines[0].startswith(f"GTS entity registration failed: gts_id={BASE} code=TYPES_REGISTRY_VALIDATION_FAILED")
-        assert "Invalid JSON Schema" in lines[0] and '"type":"nope"' in lines[0]
-        assert f"gts_id={BASE}a.b.c.d.v1" in lines[1] and "is not of type 'integer'" in lines[1]
+        assert lines[0].startswith(
+            f"GTS entity registration failed: gts_id={BASE} code=TYPES_REGISTRY_VALIDATION_FAILED"
+        )
+        assert "Invalid JSON Schema" in lines[0]
+        assert '"type":"nope"' in lines[0]
+        assert f"gts_id={BASE}a.b.c.d.v1" in lines[1]
+        assert "is not of type 'integer'" in lines[1]
         assert "not found for chain validation" in lines[2]
         assert f"Circular $ref chain: {a} -> {a}" in lines[3]
         assert f"Circular $ref chain: {b} -> {b}" in lines[4]
         assert all("content={" in line for line in lines)
 
-    async def test_logged_content_is_clipped(self, ready: TypesRegistry, caplog: pytest.LogCaptureFixture) -> None:
+    async def test_logged_content_is_clipped(
+        self, ready: TypesRegistry, caplog: pytest.LogCaptureFixture
+    ) -> None:
         caplog.set_level(logging.DEBUG, logger="types_registry")
         await _register(ready, {"id": "bad", "blob": "x" * 50_000})
         (line,) = self._debug_lines(caplog)

@@ -117,6 +117,8 @@ class OperationMiddleware:
                 headers=[*rate_limit_headers(limits.bucket), (b"retry-after", retry)],
             )
             return
+        # Every answer of a limited operation carries its rate-limit state (P-6.3.2), rejections included.
+        extra = rate_limit_headers(limits.bucket)
         if not limits.in_flight.try_acquire():
             await send_problem(
                 send,
@@ -124,12 +126,18 @@ class OperationMiddleware:
                 "concurrency_limited",
                 "Too many concurrent requests",
                 "Too many requests of this operation are in flight.",
-                headers=[(b"retry-after", b"1")],
+                headers=[*extra, (b"retry-after", b"1")],
             )
             return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
         try:
             # 9. authentication
-            ctx = await self._authenticate(scope, op, send)
+            ctx = await self._authenticate(scope, op, send_with_headers)
             if ctx is None:
                 return
             scope[SECURITY_SCOPE_KEY] = ctx
@@ -138,15 +146,8 @@ class OperationMiddleware:
                     tenant_id=str(ctx.subject_tenant_id), subject_id=str(ctx.subject_id)
                 )
             # 10. scopes
-            if not await self._check_scopes(scope, op, ctx, send):
+            if not await self._check_scopes(scope, op, ctx, send_with_headers):
                 return
-            extra = rate_limit_headers(limits.bucket)
-
-            async def send_with_headers(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    message["headers"] = [*message.get("headers", ()), *extra]
-                await send(message)
-
             await self.app(scope, receive, send_with_headers)
         finally:
             limits.in_flight.release()

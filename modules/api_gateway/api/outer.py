@@ -50,7 +50,7 @@ class OuterMiddleware:
                 info["status"] = message["status"]
                 info["head"] = True
                 cm = scope.get(TIMEOUT_KEY)
-                if cm is not None:
+                if cm is not None and not cm.expired():
                     cm.reschedule(None)  # a started stream is never cut
                 headers = list(message.get("headers", ()))
                 headers.append((b"x-request-id", rid))

@@ -107,7 +107,9 @@ def compile_copy(gts_id: str, content: Mapping[str, Any]) -> dict[str, Any]:
 
     ``$schema`` is dropped because jsonschema switches to the *stock* class of a referenced document's
     ``$schema`` while following ``$ref``, which would silently skip ``x-gts-ref`` in bases. The dialect lives on
-    in the ``referencing`` resource instead (see ``schema_resource``).
+    in the ``referencing`` resource instead (see ``schema_resource``). Consequence: a referenced schema is
+    evaluated with the keyword set of the schema that references it (identical for the common draft-07 ⇄
+    2020-12 object keywords; differs only for e.g. array-form ``items``).
     """
     document = copy_json(content)
     for kw in list(iter_keywords(document)):

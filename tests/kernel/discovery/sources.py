@@ -1,6 +1,6 @@
 """Source snippets of throwaway distributions (each becomes a package's ``__init__.py``)."""
 
-MODULE = '''
+MODULE = """
 from fabrikit.kernel import Manifest, Module, hookimpl
 
 
@@ -11,7 +11,7 @@ class {cls}(Module):
 @hookimpl
 def fabrikit_modules():
     return [{cls}]
-'''
+"""
 
 
 def module_source(module: str, version: str = "1.0.0") -> str:

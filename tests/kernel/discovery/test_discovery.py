@@ -109,7 +109,9 @@ def test_duplicate_module_names_are_an_issue(dists: DistFactory) -> None:
     assert "module 'dup' also provided by d-one" in issue.message
 
 
-def test_enabled_duplicate_module_is_fatal_naming_both_distributions(dists: DistFactory, tmp_path: Path) -> None:
+def test_enabled_duplicate_module_is_fatal_naming_both_distributions(
+    dists: DistFactory, tmp_path: Path
+) -> None:
     dists.make("d-one", sources.module_source("dup"))
     dists.make("d-two", sources.module_source("dup"))
     dists.make("d-other", sources.module_source("other"))
@@ -125,7 +127,9 @@ def test_enabled_duplicate_module_is_fatal_naming_both_distributions(dists: Dist
     assert "d-two" in str(info.value)
 
 
-def test_load_plugins_env_limits_distributions_but_fabrikit_always_loads(dists: DistFactory, tmp_path: Path) -> None:
+def test_load_plugins_env_limits_distributions_but_fabrikit_always_loads(
+    dists: DistFactory, tmp_path: Path
+) -> None:
     own = dists.make("fabrikit", sources.module_source("built-in"), info_root=tmp_path / "off-path")
     d1 = dists.make("d1", sources.module_source("one"))
     d2 = dists.make("d2", sources.module_source("two"))
@@ -155,7 +159,10 @@ def test_plugin_registration_gets_read_only_config_and_records_distribution(dist
     bad = dists.make("d-bad", sources.RAISING_PLUGINS)
     found = discover(entry_points=[*bad.entry_points(), *d.entry_points()], env={},
                      plugin_config={"p-a": {"priority": 1}})  # fmt: skip
-    assert [(p.definition.name, p.distribution) for p in found.plugins] == [("p-b", "d-plugins"), ("p-a", "d-plugins")]
+    assert [(p.definition.name, p.distribution) for p in found.plugins] == [
+        ("p-b", "d-plugins"),
+        ("p-a", "d-plugins"),
+    ]
     (issue,) = found.issues
     assert (issue.distribution, issue.kind) == ("d-bad", "hook_failed")
     assert "register() expects a PluginDef, got str" in issue.message

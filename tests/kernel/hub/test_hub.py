@@ -120,7 +120,9 @@ def test_scoped_clients() -> None:
     assert hub.list_scoped(Gateway) == {scope_a: a, scope_b: b}
     # scoped and unscoped registrations are separate
     assert hub.try_get(Gateway) is None
-    with pytest.raises(ClientAlreadyRegistered, match=f"{GATEWAY} is already registered in scope 'gts:x.a.v1'"):
+    with pytest.raises(
+        ClientAlreadyRegistered, match=f"{GATEWAY} is already registered in scope 'gts:x.a.v1'"
+    ):
         hub.register_scoped(Gateway, scope_a, b)
     hub.register_scoped(Gateway, scope_a, b, replace=True)
     assert hub.get_scoped(Gateway, scope_a) is b

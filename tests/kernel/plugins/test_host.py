@@ -36,7 +36,9 @@ async def test_plugins_materialize_in_name_order_and_register_scoped_clients(tmp
     built: list[str] = []
     catalog = FakeCatalog()
     plugins = [greeter(n, built=built) for n in ("zeta", "alpha", "mid")]
-    async with RuntimeHarness(modules=[Host], plugins=plugins, clients={PluginCatalog: catalog}, home=tmp_path) as h:
+    async with RuntimeHarness(
+        modules=[Host], plugins=plugins, clients={PluginCatalog: catalog}, home=tmp_path
+    ) as h:
         assert built == ["alpha", "mid", "zeta"]
         for name in built:
             client = h.hub.get_scoped(Greeter, ClientScope.gts_id(instance_id(name)))
@@ -107,7 +109,9 @@ async def test_async_factory_is_awaited(tmp_path: Path) -> None:
         await asyncio.sleep(0)
         return Named(pctx)
 
-    plugin = PluginDef("later", host="host", spec_id=SPEC_ID, instance_id=instance_id("later"), factory=factory)
+    plugin = PluginDef(
+        "later", host="host", spec_id=SPEC_ID, instance_id=instance_id("later"), factory=factory
+    )
     async with RuntimeHarness(modules=[Host], plugins=[plugin], clients={PluginCatalog: FakeCatalog()},
                               home=tmp_path) as h:  # fmt: skip
         client = h.hub.get_scoped(Greeter, ClientScope.gts_id(instance_id("later")))

@@ -32,7 +32,9 @@ class App:
         return self.harness.runtime.contexts["host"].plugins.selector(SPEC, vendor=vendor)
 
 
-def _app(tmp_path: Path, plugins: list[Any], config: dict[str, Any] | None = None) -> tuple[RuntimeHarness, FakeCatalog]:
+def _app(
+    tmp_path: Path, plugins: list[Any], config: dict[str, Any] | None = None
+) -> tuple[RuntimeHarness, FakeCatalog]:
     catalog = FakeCatalog()
     raw = {"modules": {"host": None}, "plugins": config or {}}
     harness = RuntimeHarness(modules=[Host], plugins=plugins, config=raw, clients={PluginCatalog: catalog},
@@ -179,7 +181,12 @@ async def test_fanout_isolates_failures_and_timeouts() -> None:
     ]
     outcomes = await fanout(instances, lambda c: c.call(), timeout=0.2)
     assert [o.gts_id for o in outcomes] == ["gts:a", "gts:b", "gts:c", "gts:d"]
-    assert [(o.ok, o.result) for o in outcomes] == [(True, "ok-a"), (False, None), (False, None), (True, "ok-d")]
+    assert [(o.ok, o.result) for o in outcomes] == [
+        (True, "ok-a"),
+        (False, None),
+        (False, None),
+        (True, "ok-d"),
+    ]
     assert isinstance(outcomes[1].error, ConnectionError)
     assert isinstance(outcomes[2].error, TimeoutError)
 

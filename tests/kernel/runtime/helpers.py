@@ -90,7 +90,8 @@ def runtime(
     """A Runtime without entry points; every given module class is enabled unless ``raw`` lists modules."""
     mods = list(modules)
     data = dict(raw or {})
-    data.setdefault("modules", {m.manifest.name: None for m in mods if isinstance(m, type)})
+    classes: list[type[Module]] = [m for m in mods if isinstance(m, type) and issubclass(m, Module)]
+    data.setdefault("modules", {m.manifest.name: None for m in classes})
     return Runtime(make_config(data, home=home), load_entry_points=False, extra=mods, clients=clients)
 
 

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from fabrikit.kernel import Capability, Manifest, Module, ModuleContext, ModuleState, SystemContext
 from fabrikit.kernel.plugins import PluginCatalog, PluginContext, PluginDef, PluginSpec
-
 from tests.fixtures.catalog import FakeCatalog
 
 from .helpers import STATEFUL, module, runtime
 
 SPEC = PluginSpec("gts.x.core.modkit.plugin.v1~x.test.phase.plugin.v1~", iface=object)
-
-
-@runtime_checkable
-class Anything(Protocol):
-    pass
 
 
 def _full_app(log: list[str]) -> list[Any]:

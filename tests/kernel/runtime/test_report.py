@@ -32,7 +32,9 @@ async def test_success_report_fields(tmp_path: Path) -> None:
         _plugin("alpha", "host", priority=5),
         _plugin("orphan", "absent-host"),
     ]
-    rt = runtime(tmp_path, mods, {"plugins": {"alpha": {"vendor": "zeta"}}}, clients={PluginCatalog: FakeCatalog()})
+    rt = runtime(
+        tmp_path, mods, {"plugins": {"alpha": {"vendor": "zeta"}}}, clients={PluginCatalog: FakeCatalog()}
+    )
     with capture_logs() as logs:
         async with rt.started():
             pass
@@ -52,12 +54,25 @@ async def test_success_report_fields(tmp_path: Path) -> None:
     assert set(svc["timings_ms"]) == {"init", "start"}
     assert "error" not in svc
     assert report["plugins"] == [
-        {"name": "alpha", "instance_id": SPEC.id + "acme.test.report.alpha.v1", "vendor": "zeta", "priority": 5}
+        {
+            "name": "alpha",
+            "instance_id": SPEC.id + "acme.test.report.alpha.v1",
+            "vendor": "zeta",
+            "priority": 5,
+        }
     ]
     skipped = [e for e in logs if e["event"] == "plugin_skipped"]
-    assert [(e["plugin"], e["reason"]) for e in skipped] == [("orphan", "host module 'absent-host' is not enabled")]
+    assert [(e["plugin"], e["reason"]) for e in skipped] == [
+        ("orphan", "host module 'absent-host' is not enabled")
+    ]
     phases = [(e["module"], e["phase"]) for e in logs if e["event"] == "module_phase_completed"]
-    assert phases == [("host", "pre_init"), ("host", "init"), ("svc", "init"), ("host", "post_init"), ("svc", "start")]
+    assert phases == [
+        ("host", "pre_init"),
+        ("host", "init"),
+        ("svc", "init"),
+        ("host", "post_init"),
+        ("svc", "start"),
+    ]
     assert rt.view().startup_report() == {k: v for k, v in report.items() if k not in ("event", "log_level")}
 
 

@@ -20,7 +20,9 @@ async def boom(ctx: ModuleContext) -> None:
 
 async def test_init_failure_stops_nothing(tmp_path: Path) -> None:
     log: list[str] = []
-    rt = runtime(tmp_path, [module("a", log), module("b", log, deps=["a"], init=boom), module("c", log, deps=["b"])])
+    rt = runtime(
+        tmp_path, [module("a", log), module("b", log, deps=["a"], init=boom), module("c", log, deps=["b"])]
+    )
     with pytest.raises(StartupError) as info:
         await rt.startup()
     assert log == ["init:a", "init:b"]
@@ -69,7 +71,11 @@ async def test_failure_report_names_phase_module_and_error(tmp_path: Path) -> No
     assert str(info.value) == "start of 'b' failed: ValueError: b is broken"
     assert [(m["name"], m["state"]) for m in report["modules"]] == [("a", "stopped"), ("b", "failed")]
     assert report["modules"][1]["error"] == "ValueError: b is broken"
-    assert info.value.report == rt.last_report == {k: v for k, v in report.items() if k not in ("event", "log_level")}
+    assert (
+        info.value.report
+        == rt.last_report
+        == {k: v for k, v in report.items() if k not in ("event", "log_level")}
+    )
 
 
 SPEC = PluginSpec("gts.x.core.modkit.plugin.v1~x.test.closing.plugin.v1~", iface=object)
@@ -88,7 +94,13 @@ def _plugins(closed: list[str]) -> list[PluginDef]:
         return ClosingClient(pctx.name, closed)
 
     return [
-        PluginDef(n, host="host", spec_id=SPEC.id, instance_id=SPEC.id + f"acme.test.closing.{n.replace('-', '_')}.v1", factory=factory)
+        PluginDef(
+            n,
+            host="host",
+            spec_id=SPEC.id,
+            instance_id=SPEC.id + f"acme.test.closing.{n.replace('-', '_')}.v1",
+            factory=factory,
+        )
         for n in ("p-one", "p-two")
     ]
 
@@ -100,7 +112,11 @@ async def _register(ctx: ModuleContext) -> None:
 async def test_plugin_clients_are_closed_on_rollback(tmp_path: Path) -> None:
     log: list[str] = []
     closed: list[str] = []
-    mods = [module("host", log, init=_register), module("late", log, deps=["host"], start=boom), *_plugins(closed)]
+    mods = [
+        module("host", log, init=_register),
+        module("late", log, deps=["host"], start=boom),
+        *_plugins(closed),
+    ]
     rt = runtime(tmp_path, mods, clients={PluginCatalog: FakeCatalog()})
     with pytest.raises(StartupError):
         await rt.startup()

@@ -17,7 +17,7 @@ import yaml
 
 from tests.fixtures.dists import TOY_DIST_DIR
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")]
 
 
 class Proc:

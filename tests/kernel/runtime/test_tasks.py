@@ -136,7 +136,9 @@ async def test_await_ready_waits_for_set_ready(tmp_path: Path) -> None:
         ctx.spawn("serve", serve)
 
     log: list[str] = []
-    rt = runtime(tmp_path, [module("web", log, start=start, await_ready=True), module("after", log, deps=["web"])])
+    rt = runtime(
+        tmp_path, [module("web", log, start=start, await_ready=True), module("after", log, deps=["web"])]
+    )
     startup = asyncio.create_task(rt.startup())
     assert await settle(lambda: "start:web" in log)
     await settle(lambda: startup.done(), rounds=20)

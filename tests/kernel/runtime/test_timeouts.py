@@ -13,7 +13,9 @@ from fabrikit.kernel._phases import DEFAULT_TIMEOUTS, phase_timeout
 from .helpers import module, runtime, sleep_forever
 
 
-async def _init_timeout(tmp_path: Path, raw: dict[str, Any], manifest_timeouts: dict[str, float] | None) -> str:
+async def _init_timeout(
+    tmp_path: Path, raw: dict[str, Any], manifest_timeouts: dict[str, float] | None
+) -> str:
     log: list[str] = []
     hung = module("oagw", log, init=sleep_forever, timeouts=manifest_timeouts)
     rt = runtime(tmp_path, [hung], raw)
@@ -49,7 +51,9 @@ async def test_unwritten_runtime_timeouts_do_not_outrank_the_manifest(tmp_path: 
 
 async def test_start_timeout_names_phase_and_module(tmp_path: Path) -> None:
     log: list[str] = []
-    rt = runtime(tmp_path, [module("svc", log, start=sleep_forever)], {"runtime": {"timeouts": {"start": 0.2}}})
+    rt = runtime(
+        tmp_path, [module("svc", log, start=sleep_forever)], {"runtime": {"timeouts": {"start": 0.2}}}
+    )
     with pytest.raises(StartupError, match=r"start of 'svc' did not finish within 0\.2 s") as info:
         await rt.startup()
     assert isinstance(info.value.__cause__, PhaseTimeoutError)
@@ -63,7 +67,14 @@ def test_table_is_the_last_resort() -> None:
     assert PhaseTimeoutError("init", "oagw", got).args[0] == "init of 'oagw' did not finish within 30.0 s"
     table = {p: phase_timeout(p, "m", module_timeouts={}, manifest_timeouts=None, runtime_timeouts={})
              for p in ("db", "init", "plugins", "post_init", "start", "stop")}  # fmt: skip
-    assert table == {"db": 300.0, "init": 30.0, "plugins": 10.0, "post_init": 60.0, "start": 30.0, "stop": 30.0}
+    assert table == {
+        "db": 300.0,
+        "init": 30.0,
+        "plugins": 10.0,
+        "post_init": 60.0,
+        "start": 30.0,
+        "stop": 30.0,
+    }
 
 
 def test_precedence_is_per_phase() -> None:
