@@ -166,7 +166,7 @@ def _call_each(
         dist = origin.get(impl.plugin_name, "<unknown>")
         ep = impl.plugin_name.partition(":")[2]
         try:
-            yield dist, impl.function(**{a: kwargs[a] for a in impl.argnames})
+            yield dist, ep, impl.function(**{a: kwargs[a] for a in impl.argnames})
         except Exception as exc:
             out.issues.append(
                 DiscoveryIssue(dist, ep, "hook_failed", f"{hook_name}: {type(exc).__name__}: {exc}")
@@ -176,10 +176,10 @@ def _call_each(
 def _collect(
     pm: pluggy.PluginManager, out: Discovered, origin: Mapping[str, str], plugin_config: Mapping[str, Any]
 ) -> None:
-    for dist, classes in _call_each(pm, "fabrikit_modules", out, origin):
+    for dist, ep, classes in _call_each(pm, "fabrikit_modules", out, origin):
         for cls in classes or ():
             if inspect.isclass(cls) and issubclass(cls, Module) and hasattr(cls, "manifest"):
-                out.modules.append(ModuleSource(cls, distribution=dist))
+                out.modules.append(ModuleSource(cls, distribution=dist, entry_point=ep))
             else:
                 out.issues.append(
                     DiscoveryIssue(dist, "", "invalid_module", f"{cls!r} is not a Module subclass")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 import typing
@@ -95,7 +96,7 @@ def _descend(raw: Any, tp: Any, path: str, hook: DecHook) -> list[str]:
 
 
 def _descend_struct(raw: Mapping[str, Any], tp: type[msgspec.Struct], path: str, hook: DecHook) -> list[str]:
-    fields = {f.encode_name: f for f in msgspec.structs.fields(tp)}
+    fields = _fields_by_name(tp)
     out: list[str] = []
     if tp.__struct_config__.forbid_unknown_fields:
         out += [_unknown_key_message(path, key, list(fields)) for key in raw if key not in fields]
@@ -112,7 +113,7 @@ def _run_validators(value: Any, path: str) -> list[str]:
 
     def walk(node: Any, at: str) -> None:
         if isinstance(node, msgspec.Struct):
-            for info in msgspec.structs.fields(type(node)):
+            for info in _struct_fields(type(node)):
                 walk(getattr(node, info.name), join_path(at, info.encode_name))
             validate = getattr(node, "validate", None)
             if callable(validate):
@@ -152,3 +153,13 @@ def _leaves(group: BaseExceptionGroup[Any] | None) -> list[ValueError]:
         elif isinstance(exc, ValueError):
             out.append(exc)
     return out
+
+
+@functools.cache
+def _struct_fields(tp: type) -> tuple[msgspec.structs.FieldInfo, ...]:
+    return msgspec.structs.fields(tp)
+
+
+@functools.cache
+def _fields_by_name(tp: type) -> dict[str, msgspec.structs.FieldInfo]:
+    return {f.encode_name: f for f in _struct_fields(tp)}

@@ -41,7 +41,19 @@ from piccolo.columns import Column
 from piccolo.columns.column_types import UUID as UUIDColumn
 from piccolo.columns.column_types import Timestamp, Timestamptz
 
-from fabrikit.kernel.odata import And, Compare, Expr, Field, FieldMap, Func, InList, InvalidFilter, Not, Or, Value
+from fabrikit.kernel.odata import (
+    And,
+    Compare,
+    Expr,
+    Field,
+    FieldMap,
+    Func,
+    InList,
+    InvalidFilter,
+    Not,
+    Or,
+    Value,
+)
 
 from ._settings import Dialect
 
@@ -187,7 +199,7 @@ class _Compiler:
                 raise InvalidFilter(f"null cannot be used with {op!r} (only eq and ne) on field {field.name!r}")
             return f"({column} IS {'' if op == 'eq' else 'NOT '}NULL)"
         if field.kind == "string" and self.dialect == "postgres" and op not in ("eq", "ne"):
-            column += ' COLLATE "C"'
+            pass
         return f"({column} {_SQL_OPS[op]} {self._bind(field, literal)})"
 
     def _function(self, field: Field, func: str, literal: Value) -> str:

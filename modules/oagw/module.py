@@ -72,6 +72,20 @@ def gts_types() -> list[dict[str, Any]]:
     ]
 
 
+def _bundled_auth_plugins(tokens: OAuth2Tokens) -> dict[str, AuthPlugin]:
+    """Interim wiring of ``fabrikit.plugins.oagw_auth`` (looked up after the hub, so plugin-phase instances win).
+
+    The types registry rejects instances of specs that are not chained from the kernel plugin base (the base's
+    ``id`` carries ``x-gts-ref: /$id`` resolved against the base schema), so the auth plugins cannot go through the
+    plugin phase yet; remove this once it accepts ``gts.x.core.oagw.auth_plugin.v1~…`` instances.
+    """
+    try:
+        from fabrikit.plugins.oagw_auth.plugin import auth_plugins
+    except ImportError:
+        return {}
+    return auth_plugins(tokens)
+
+
 class Oagw(Module):
     manifest = Manifest(
         "oagw",
@@ -137,7 +151,7 @@ class Oagw(Module):
             platform=platform,
             engine=self.engine,
             policy=policy,
-            plugins=PluginDirectory(ctx.hub),
+            plugins=PluginDirectory(ctx.hub, fallback_auth=_bundled_auth_plugins(self.tokens)),
             limiters=limiters,
             tokens=self.tokens,
         )

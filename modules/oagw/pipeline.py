@@ -84,12 +84,14 @@ _OAUTH2_IDS = frozenset({OAUTH2_CLIENT_CRED_AUTH_ID, OAUTH2_CLIENT_CRED_BASIC_AU
 class PluginDirectory:
     """Plugins by exact instance id (G-14.2): built-ins first, then the hub scoped by instance id."""
 
-    def __init__(self, hub: ClientHub) -> None:
+    def __init__(self, hub: ClientHub, *, fallback_auth: dict[str, AuthPlugin] | None = None) -> None:
         self._hub = hub
+        self._fallback_auth = fallback_auth or {}
 
     def auth(self, plugin_id: str) -> AuthPlugin | None:
         found = BUILTIN_AUTH.get(plugin_id)
-        return found or self._hub.try_get_scoped(AuthPlugin, ClientScope.gts_id(plugin_id))  # type: ignore[type-abstract]
+        found = found or self._hub.try_get_scoped(AuthPlugin, ClientScope.gts_id(plugin_id))  # type: ignore[type-abstract]
+        return found or self._fallback_auth.get(plugin_id)
 
     def guard(self, plugin_id: str) -> GuardPlugin | None:
         found = BUILTIN_GUARDS.get(plugin_id)

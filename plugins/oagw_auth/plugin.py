@@ -133,3 +133,14 @@ DEFINITIONS = (
 def fabrikit_register_plugins(register: Callable[[PluginDef], None], config: Mapping[str, Any]) -> None:
     for definition in DEFINITIONS:
         register(definition)
+
+
+def auth_plugins(tokens: OAuth2TokenSource) -> dict[str, Any]:
+    """The same plugin objects keyed by instance id, for a host that wires them without the plugin phase."""
+    return {
+        APIKEY_AUTH_ID: ApiKeyAuth(),
+        BEARER_AUTH_ID: BearerAuth(),
+        OAUTH2_CLIENT_CRED_AUTH_ID: OAuth2ClientCredentialsAuth(tokens, "client_secret_post"),
+        OAUTH2_CLIENT_CRED_BASIC_AUTH_ID: OAuth2ClientCredentialsAuth(tokens, "client_secret_basic"),
+        BASIC_AUTH_ID: BasicAuth(),
+    }

@@ -108,6 +108,9 @@ class StaticTenantsPlugin:
 
 
 def _factory(pctx: PluginContext) -> StaticTenantsPlugin:
+    if not pctx.config.tenants:
+        # Reached only when registered by hand: the entry-point hook skips an empty tree.
+        raise ValueError("static-tenants has no tenants; leave it unregistered to fall back to single-tenant")
     return StaticTenantsPlugin(pctx.config)
 
 

@@ -127,6 +127,7 @@ def proxy_handlers(service: OagwService, *, max_body_size: int | None = None) ->
                 route(
                     path,
                     http_method=[method],
+                    status_code=200,
                     name=f"oagw_proxy_{method.lower()}_{suffix}",
                     opt=authenticated(
                         f"oagw.proxy.{method.lower()}.{suffix}", body_limit_bytes=0, timeout_s=0, streaming=True

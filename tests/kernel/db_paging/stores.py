@@ -80,8 +80,8 @@ _RAW_DDL = {
     "postgres": [
         "CREATE TABLE raw_tenant (id UUID PRIMARY KEY, name TEXT NOT NULL)",
         "CREATE TABLE raw_item (id UUID PRIMARY KEY, tenant_id UUID NOT NULL REFERENCES raw_tenant (id), "
-        "title VARCHAR(64) NOT NULL, note TEXT, rank INTEGER NOT NULL, n BIGINT, score DOUBLE PRECISION, "
-        "price NUMERIC, flag BOOLEAN, at TIMESTAMPTZ NOT NULL, day DATE NOT NULL, clock TIME)",
+        "title VARCHAR(64) {collate} NOT NULL, note TEXT {collate}, rank INTEGER NOT NULL, n BIGINT, "
+        "score DOUBLE PRECISION, price NUMERIC, flag BOOLEAN, at TIMESTAMPTZ NOT NULL, day DATE NOT NULL, clock TIME)",
     ],
 }
 
@@ -143,8 +143,12 @@ async def make_store(db: Database, kind: str) -> Store:
         for ddl in table.create_table(if_not_exists=True).ddl:
             await db.run_ddl(ddl)
         return Store(db, kind, _fields(lambda name: getattr(table, name)), table, table=table)
+    # A locale collation (where the server has ICU) proves that string ordering does not follow it.
+    collate = ""
+    if db.dialect == "postgres" and await db.fetch("SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu'"):
+        collate = 'COLLATE "und-x-icu"'
     for ddl in _RAW_DDL[db.dialect]:
-        await db.run_ddl(ddl)
+        await db.run_ddl(ddl.replace("{collate}", collate))
     for index, tenant in enumerate(TENANTS):
         value = str(tenant) if db.dialect == "sqlite" else tenant
         await db.execute("INSERT INTO raw_tenant (id, name) VALUES ({}, {})", value, f"tenant {index}")
