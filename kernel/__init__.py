@@ -3,7 +3,15 @@
 Modules import what they need from here; the implementation lives in ``_``-prefixed modules.
 """
 
-from ._config import AppConfig, ConfigError, ConfigStruct, Duration, convert_config, load_config
+from ._config import (
+    AppConfig,
+    ConfigError,
+    ConfigStruct,
+    Duration,
+    InvalidConfigValue,
+    convert_config,
+    load_config,
+)
 from ._context import (
     DatabaseNotConfigured,
     ModuleContext,
@@ -59,6 +67,7 @@ __all__ = [
     "DiscoveryIssue",
     "DuplicateModuleError",
     "Duration",
+    "InvalidConfigValue",
     "IncompatibleDependencyError",
     "Manifest",
     "ManifestError",

@@ -54,7 +54,7 @@ class ModulePlugins:
         catalog = self._registry.catalog()
         if catalog is None:
             raise PluginError(spec.id, "plugins require the types-registry module")
-        (error,) = await catalog.register_entities([spec.schema()])
+        (error,) = await _register_entities(catalog, [spec.schema()], self._module)
         if error:
             raise PluginError(spec.id, f"spec schema rejected: {error}")
 
@@ -66,6 +66,19 @@ class ModulePlugins:
             catalog=self._registry.catalog,
             clients=lambda gts_id: hub.try_get_scoped(spec.iface, ClientScope.gts_id(gts_id)),
         )
+
+
+async def _register_entities(
+    catalog: PluginCatalog, entities: list[dict[str, Any]], module: str
+) -> list[str | None]:
+    """Tells the catalog who registers, unless it predates the optional ``module`` keyword."""
+    try:
+        accepts_module = "module" in inspect.signature(catalog.register_entities).parameters
+    except (TypeError, ValueError):
+        accepts_module = False
+    if accepts_module:
+        return await catalog.register_entities(entities, module=module)
+    return await catalog.register_entities(entities)
 
 
 def plugin_records(
@@ -151,7 +164,7 @@ async def materialize(
         "priority": record.priority,
         "properties": dict(d.properties),
     }
-    (error,) = await catalog.register_entities([instance])
+    (error,) = await _register_entities(catalog, [instance], "plugin:" + d.name)
     if error:
         raise PluginError(d.name, f"instance rejected by the types registry: {error}")
     registry.hub.register_scoped(spec.iface, ClientScope.gts_id(d.instance_id), client)

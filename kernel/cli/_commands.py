@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +159,15 @@ def cmd_plugins(args: argparse.Namespace, config: _config.AppConfig) -> int:
     return 0
 
 
+TYPES_REGISTRY = "types-registry"
+
+
 async def cmd_types(args: argparse.Namespace, config: _config.AppConfig) -> int:
+    """``fabrikit types``: list what the registry holds (K-19), or export/check ``schemas/`` against the SDKs."""
+    check = bool(args.export_check or args.check)
+    if check or args.export or args.action == "export":
+        return await _types_export(check=check)
+    from ..errors import DomainError
     from ..plugins import TypeCatalog
 
     runtime = Runtime(config)
@@ -166,30 +175,97 @@ async def cmd_types(args: argparse.Namespace, config: _config.AppConfig) -> int:
     try:
         catalog = runtime.hub.try_get(TypeCatalog)  # type: ignore[type-abstract]
         if catalog is None:
-            print("error: the types-registry module is not enabled", file=sys.stderr)
+            print(f"error: the {TYPES_REGISTRY} module is not enabled", file=sys.stderr)
             return 1
-        if args.export_check:
-            problems = await catalog.export_check()
-            for line in problems:
-                print(f"error: {line}", file=sys.stderr)
-            if problems:
-                return 1
-            print("OK: schemas/ matches the SDK models")
-            return 0
-        entries = await catalog.list_entries(args.pattern)
+        try:
+            entries = await catalog.list_entries(args.pattern)
+        except DomainError as exc:
+            print(f"error: {exc.detail}", file=sys.stderr)
+            return 1
         rows = [
-            {"gts_id": e.gts_id, "kind": "schema" if e.is_schema else "instance", "module": e.module or "-"}
+            {"gts_id": e.gts_id, "kind": "schema" if e.is_schema else "instance", "registered_by": e.module}
             for e in entries
         ]
         if args.json:
             print(json.dumps(rows, indent=2))
         else:
             print_table(
-                ["gts id", "kind", "registered by"], [[r["gts_id"], r["kind"], r["module"]] for r in rows]
+                ["gts id", "kind", "registered by"],
+                [[r["gts_id"], r["kind"], r["registered_by"] or "-"] for r in rows],
             )
         return 0
     finally:
         await runtime.close()
+
+
+async def _types_export(*, check: bool) -> int:
+    """Runs every bundled module's init (``schemas/`` loading off) and compares or rewrites ``schemas/``."""
+    from ..plugins import TypeCatalog
+
+    hooks = bundled_hook_modules()
+    found = discover(extra=hooks, plugin_config={})
+    own = sorted({m.name for m in found.modules if m.module_cls.__module__.startswith(BUNDLED_PREFIX)})
+    if TYPES_REGISTRY not in own:
+        print(f"error: the {TYPES_REGISTRY} module is not installed", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="fabrikit-types-export-") as home:
+        modules: dict[str, Any] = {name: None for name in own}
+        modules[TYPES_REGISTRY] = {"config": {"load_bundled_schemas": False}}
+        raw = {
+            "server": {"home_dir": home},
+            "modules": modules,
+            # Plugins only add instances; schemas come from the hosts' init.
+            "plugins": {p.definition.name: {"enabled": False} for p in found.plugins},
+        }
+        runtime = Runtime(_config.load_config(None, env={}, default_profile=raw), extra=hooks)
+        await runtime.startup(until="post_init")
+        try:
+            catalog = runtime.hub.get(TypeCatalog)  # type: ignore[type-abstract]
+            lines = await catalog.export_check(fix=not check)
+        finally:
+            await runtime.close()
+    if check:
+        for line in lines:
+            print(f"error: {line}", file=sys.stderr)
+        if lines:
+            return 1
+        print("OK: schemas/ matches the SDK models")
+        return 0
+    for line in lines:
+        print(line)
+    print(f"schemas/: {len(lines)} file(s) changed" if lines else "schemas/ is up to date")
+    return 0
+
+
+BUNDLED_PREFIX = "fabrikit."
+_BUNDLED_MODULES = "fabrikit.modules"
+
+
+def bundled_hook_modules() -> list[Any]:
+    """Hook modules of bundled module packages that no entry point loads yet (``plugin.py``, else ``module.py``).
+
+    ``fabrikit types --export`` must see every module fabrikit ships, even one whose entry point is not in the
+    installed metadata yet (an editable install predating it).
+    """
+    import importlib
+    import importlib.metadata as md
+    import importlib.util
+    import pkgutil
+
+    loaded = {ep.value.split(":")[0] for ep in md.entry_points(group="fabrikit")}
+    package = importlib.import_module(_BUNDLED_MODULES)
+    hooks: list[Any] = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        for leaf in ("plugin", "module"):
+            name = f"{_BUNDLED_MODULES}.{info.name}.{leaf}"
+            if importlib.util.find_spec(name) is None:
+                continue
+            if name not in loaded and not any(
+                ep.startswith(f"{_BUNDLED_MODULES}.{info.name}.") for ep in loaded
+            ):
+                hooks.append(importlib.import_module(name))
+            break
+    return hooks
 
 
 async def cmd_openapi(args: argparse.Namespace, config: _config.AppConfig) -> int:

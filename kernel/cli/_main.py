@@ -36,9 +36,18 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in (("modules", "list installed modules"), ("plugins", "list installed plugins")):
         sub.add_parser(name, parents=[common], help=text).add_argument("--json", action="store_true")
     t = sub.add_parser("types", parents=[common], help="list GTS types and instances in the types registry")
-    t.add_argument("--pattern", default=None)
+    t.add_argument(
+        "action", nargs="?", choices=("list", "export"), default="list", help="list (default) or export"
+    )
+    t.add_argument("--pattern", default=None, help="only ids matching this GTS pattern (list)")
     t.add_argument("--json", action="store_true")
-    t.add_argument("--export-check", action="store_true", help="fail if schemas/ differs from the SDK models")
+    t.add_argument("--export", action="store_true", help="rewrite schemas/ from the SDK models")
+    t.add_argument(
+        "--export-check",
+        action="store_true",
+        help="exit 1 listing each difference between schemas/ and the SDKs",
+    )
+    t.add_argument("--check", action="store_true", help="with 'export': same as --export-check")
     o = sub.add_parser("openapi", parents=[common], help="print the REST host's OpenAPI document")
     o.add_argument("--output", "-o", default=None)
     ml = sub.add_parser("mock-llm", parents=[common], help="serve the mock LLM provider standalone")

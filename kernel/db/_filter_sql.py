@@ -199,7 +199,7 @@ class _Compiler:
                 raise InvalidFilter(f"null cannot be used with {op!r} (only eq and ne) on field {field.name!r}")
             return f"({column} IS {'' if op == 'eq' else 'NOT '}NULL)"
         if field.kind == "string" and self.dialect == "postgres" and op not in ("eq", "ne"):
-            pass
+            column += ' COLLATE "C"'
         return f"({column} {_SQL_OPS[op]} {self._bind(field, literal)})"
 
     def _function(self, field: Field, func: str, literal: Value) -> str:

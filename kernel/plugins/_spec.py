@@ -124,8 +124,14 @@ class CatalogNotReady(Exception):
 class PluginCatalog(Protocol):
     """The slice of the types registry the kernel needs; types-registry registers an implementation."""
 
-    async def register_entities(self, entities: Sequence[Mapping[str, Any]]) -> list[str | None]:
-        """Registers (or stages) entities; returns one error message or None per entity."""
+    async def register_entities(
+        self, entities: Sequence[Mapping[str, Any]], module: str | None = None
+    ) -> list[str | None]:
+        """Registers (or stages) entities; returns one error message or None per entity.
+
+        ``module`` names who registers them (``fabrikit types`` shows it); the kernel passes it only to
+        catalogs whose ``register_entities`` accepts that keyword.
+        """
         ...
 
     async def instances(self, pattern: str) -> list[CatalogEntry]:
@@ -141,8 +147,11 @@ class TypeCatalog(Protocol):
 
     async def list_entries(self, pattern: str | None) -> list[CatalogEntry]: ...
 
-    async def export_check(self) -> list[str]:
-        """Differences between ``schemas/`` and the SDK models (empty when in sync)."""
+    async def export_check(self, fix: bool = False) -> list[str]:
+        """Differences between ``schemas/`` and the SDK models (empty when in sync).
+
+        With ``fix`` the folder is rewritten to match and the returned lines say what changed.
+        """
         ...
 
 

@@ -64,7 +64,12 @@ class RuntimeHarness:
         return self.runtime.view()
 
     async def __aenter__(self) -> RuntimeHarness:
-        await self._stack.enter_async_context(self.runtime.started())
+        try:
+            await self._stack.enter_async_context(self.runtime.started())
+        except BaseException:
+            if self._tmp is not None:
+                self._tmp.cleanup()
+            raise
         from ..http import RestHost
 
         host = self.runtime.hub.try_get(RestHost)  # type: ignore[type-abstract]

@@ -122,5 +122,6 @@ class AccessRequest(msgspec.Struct, frozen=True):
     @property
     def has_tenant_override(self) -> bool:
         return any(
-            v is not None for v in (self.tenant_root_id, self.tenant_mode, self.barrier_mode, self.tenant_status)
+            v is not None
+            for v in (self.tenant_root_id, self.tenant_mode, self.barrier_mode, self.tenant_status)
         )

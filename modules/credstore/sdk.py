@@ -38,7 +38,9 @@ class CredStoreInternal(Internal):
 
 
 # The offending text is never echoed: a value pasted where a reference belongs must not reach a message.
-_INVALID_REF_DETAIL = "a secret reference is 'cred://<name>' or '<name>', name = 1-255 characters of [A-Za-z0-9_-]"
+_INVALID_REF_DETAIL = (
+    "a secret reference is 'cred://<name>' or '<name>', name = 1-255 characters of [A-Za-z0-9_-]"
+)
 
 
 class SecretRef(msgspec.Struct, frozen=True):

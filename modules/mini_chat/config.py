@@ -7,8 +7,7 @@ from typing import Literal
 
 import msgspec
 
-from fabrikit.kernel import ConfigStruct
-from fabrikit.kernel._config import InvalidConfigValue
+from fabrikit.kernel import ConfigStruct, InvalidConfigValue
 from fabrikit.kernel.security import Secret
 
 _URL_PREFIX_RE = re.compile(r"^/[A-Za-z0-9/_.-]*[A-Za-z0-9_.-]$")

@@ -26,7 +26,9 @@ class TenantInfo(msgspec.Struct, frozen=True, kw_only=True):
     status: TenantStatus = "active"
     type: str | None = None
     parent_id: UUID | None = None
-    self_managed: bool = False  # a barrier: the tenant manages itself, hidden from walks that respect barriers
+    self_managed: bool = (
+        False  # a barrier: the tenant manages itself, hidden from walks that respect barriers
+    )
 
 
 class TenantRef(msgspec.Struct, frozen=True, kw_only=True):

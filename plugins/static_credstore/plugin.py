@@ -73,7 +73,9 @@ class SecretEntry(ConfigStruct):
         if self.owner_id is not None and self.tenant_id is None:
             problems.append(ValueError("owner_id requires tenant_id"))
         if self.owner_id is not None and self.sharing not in (None, "private"):
-            problems.append(ValueError(f"owner_id is only allowed with sharing 'private', not '{self.sharing}'"))
+            problems.append(
+                ValueError(f"owner_id is only allowed with sharing 'private', not '{self.sharing}'")
+            )
         if self.sharing == "private" and self.owner_id is None:
             problems.append(ValueError("sharing 'private' requires owner_id"))
         if self.sharing == "tenant" and self.tenant_id is None:
@@ -141,7 +143,9 @@ class StaticCredStorePlugin:
         for slot, owner_tenant, owner in candidates:
             value = self._slots.get(slot)
             if value is not None:
-                return SecretMetadata(value=value, owner_id=owner, sharing=slot[0], owner_tenant_id=owner_tenant)
+                return SecretMetadata(
+                    value=value, owner_id=owner, sharing=slot[0], owner_tenant_id=owner_tenant
+                )
         return None
 
     def __len__(self) -> int:

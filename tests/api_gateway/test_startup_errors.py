@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 import pytest
@@ -39,8 +40,9 @@ class DupOperation(Module):
 
 
 async def _startup_error(**kwargs: Any) -> str:
-    with pytest.raises(StartupError) as info:
-        async with gateway(**kwargs):
+    # own temporary home: the harness cannot clean up its own when startup fails inside __aenter__
+    with tempfile.TemporaryDirectory() as home, pytest.raises(StartupError) as info:
+        async with gateway(**kwargs, home=home):
             pass
     return str(info.value)
 

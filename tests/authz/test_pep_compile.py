@@ -36,7 +36,6 @@ from fabrikit.modules.authz_resolver.sdk import (
     ResourceType,
     compile_access_scope,
 )
-
 from tests.strategies.authz import constraint_lists
 
 from .pdp import FailingPdp, HangingPdp, ScriptedPdp
@@ -179,7 +178,9 @@ async def test_every_constraint_failing_is_access_denied() -> None:
 async def test_survivors_are_or_ed_with_each_predicate_kind_compiled() -> None:
     group = "6d0c2bb4-9a4e-4f7f-8c0a-2a9d8f1e3b55"
     response = allow(
-        PdpConstraint((EqPredicate("owner_id", str(CTX.subject_id)), InPredicate("owner_tenant_id", (str(TENANT),)))),
+        PdpConstraint(
+            (EqPredicate("owner_id", str(CTX.subject_id)), InPredicate("owner_tenant_id", (str(TENANT),)))
+        ),
         PdpConstraint((InGroupPredicate("id", (group,)),)),
         PdpConstraint((InGroupSubtreePredicate("id", (group.upper(),)),)),
     )
@@ -227,7 +228,9 @@ def test_access_denied_and_evaluation_failed_share_one_generic_forbidden_body() 
     bodies = [e.to_problem().to_dict() for e in (denied, failed, AccessDenied())]
     assert bodies[0] == bodies[1] == bodies[2]
     text = str(bodies[0]) + str(denied) + str(failed)
-    assert "secret" not in text and "suspended" not in text and "abc" not in text
+    assert "secret" not in text
+    assert "suspended" not in text
+    assert "abc" not in text
 
 
 def test_compile_is_usable_without_a_client() -> None:

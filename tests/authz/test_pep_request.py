@@ -10,6 +10,7 @@ import pytest
 from fabrikit.kernel.security import Secret, SecurityContext
 from fabrikit.modules.authz_resolver.sdk import (
     AccessRequest,
+    EvaluationRequest,
     EvaluationResponse,
     EvaluationResponseContext,
     InPredicate,
@@ -33,11 +34,13 @@ CTX = SecurityContext(
 )
 ALLOW = EvaluationResponse(
     decision=True,
-    context=EvaluationResponseContext(constraints=(PdpConstraint((InPredicate("owner_tenant_id", (str(TENANT),)),)),)),
+    context=EvaluationResponseContext(
+        constraints=(PdpConstraint((InPredicate("owner_tenant_id", (str(TENANT),)),)),)
+    ),
 )
 
 
-async def _asked(request: AccessRequest | None = None, resource_id: UUID | None = None) -> object:
+async def _asked(request: AccessRequest | None = None, resource_id: UUID | None = None) -> EvaluationRequest:
     pdp = ScriptedPdp(ALLOW)
     await PolicyEnforcer(pdp).access_scope(CTX, CHATS, "update", resource_id=resource_id, request=request)
     (asked,) = pdp.requests
@@ -74,13 +77,17 @@ async def test_no_tenant_context_without_an_override() -> None:
         (AccessRequest(barrier_mode="ignore"), TenantContext(barrier_mode="ignore")),
         (AccessRequest(tenant_status=("active",)), TenantContext(tenant_status=("active",))),
         (
-            AccessRequest(tenant_root_id=TENANT, tenant_mode="subtree", barrier_mode="respect", tenant_status=()),
+            AccessRequest(
+                tenant_root_id=TENANT, tenant_mode="subtree", barrier_mode="respect", tenant_status=()
+            ),
             TenantContext(root_id=TENANT, mode="subtree", barrier_mode="respect", tenant_status=()),
         ),
     ],
     ids=["root", "mode", "barrier", "status", "all"],
 )
-async def test_any_tenant_override_sends_a_tenant_context(request_: AccessRequest, expected: TenantContext) -> None:
+async def test_any_tenant_override_sends_a_tenant_context(
+    request_: AccessRequest, expected: TenantContext
+) -> None:
     asked = await _asked(request_)
     assert asked.context.tenant_context == expected
 
@@ -90,7 +97,9 @@ async def test_require_constraints_false_is_forwarded() -> None:
     assert asked.context.require_constraints is False
 
 
-@pytest.mark.parametrize("request_", [AccessRequest(tenant_mode="everything"), AccessRequest(barrier_mode="maybe")])
+@pytest.mark.parametrize(
+    "request_", [AccessRequest(tenant_mode="everything"), AccessRequest(barrier_mode="maybe")]
+)
 async def test_unknown_tenant_modes_are_rejected_before_asking(request_: AccessRequest) -> None:
     pdp = ScriptedPdp(ALLOW)
     with pytest.raises(InvalidAccessRequest):

@@ -72,7 +72,10 @@ async def test_foreign_tenant_root_is_denied_as_insufficient_permissions() -> No
     assert response.decision is False
     assert response.context.deny_reason is not None
     assert response.context.deny_reason.error_code == INSUFFICIENT_PERMISSIONS_ERROR
-    assert INSUFFICIENT_PERMISSIONS_ERROR == "gts.x.core.errors.err.v1~x.authz.errors.insufficient_permissions.v1"
+    assert (
+        INSUFFICIENT_PERMISSIONS_ERROR
+        == "gts.x.core.errors.err.v1~x.authz.errors.insufficient_permissions.v1"
+    )
 
 
 @pytest.mark.parametrize(
@@ -89,8 +92,14 @@ async def test_own_root_or_no_root_id_is_allowed(tenant_context: TenantContext) 
 def test_definition_matches_the_spec() -> None:
     assert DEFINITION.name == "static-authz"
     assert DEFINITION.host == "authz-resolver"
-    assert DEFINITION.spec_id == AUTHZ_PLUGIN_SPEC_ID == "gts.x.core.modkit.plugin.v1~x.core.authz_resolver.plugin.v1~"
-    assert DEFINITION.instance_id == AUTHZ_PLUGIN_SPEC_ID + "hyperspot.builtin.static_authz_resolver.plugin.v1"
+    assert (
+        DEFINITION.spec_id
+        == AUTHZ_PLUGIN_SPEC_ID
+        == "gts.x.core.modkit.plugin.v1~x.core.authz_resolver.plugin.v1~"
+    )
+    assert (
+        DEFINITION.instance_id == AUTHZ_PLUGIN_SPEC_ID + "hyperspot.builtin.static_authz_resolver.plugin.v1"
+    )
     assert DEFINITION.priority == 100
     assert DEFINITION.vendor == "hyperspot"
     assert DEFINITION.config_type is None  # no config

@@ -24,7 +24,6 @@ from fabrikit.modules.credstore.sdk import (
     SecretRef,
 )
 from fabrikit.plugins.static_credstore.plugin import DEFINITION
-
 from tests.authz.headless import platform_harness
 
 CANARY = "canary-7f3c1e9b-value"
@@ -76,7 +75,11 @@ def client_of(h: RuntimeHarness) -> CredStoreClient:
 
 def test_manifest() -> None:
     m = CredStore.manifest
-    assert (m.name, m.deps, {c.value for c in m.capabilities}) == ("credstore", ("types-registry",), {"system"})
+    assert (m.name, m.deps, {c.value for c in m.capabilities}) == (
+        "credstore",
+        ("types-registry",),
+        {"system"},
+    )
     assert credstore_module.fabrikit_modules() == [CredStore]
 
 
@@ -92,15 +95,22 @@ async def test_static_plugin_serves_secrets_and_never_logs_values(monkeypatch: p
             assert (got.owner_tenant_id, got.sharing, got.is_inherited) == (TENANT, "tenant", False)
             assert CANARY not in repr(got)
             env = await client.get(CTX, SecretRef("from-env"))
-            assert env is not None and env.value.reveal_str() == ENV_CANARY
+            assert env is not None
+            assert env.value.reveal_str() == ENV_CANARY
             assert await client.get(CTX, "missing-env") is None
-            assert await client.get(SecurityContext(subject_id=UUID(int=8), subject_tenant_id=UUID(int=9)), "openai-key") is None
+            assert (
+                await client.get(
+                    SecurityContext(subject_id=UUID(int=8), subject_tenant_id=UUID(int=9)), "openai-key"
+                )
+                is None
+            )
             for bad in ("cred://" + CANARY + "!", CANARY + " with spaces"):
                 with pytest.raises(InvalidSecretRef) as info:
                     await client.get(CTX, bad)
                 assert CANARY not in str(info.value)
     text = repr(logs)
-    assert CANARY not in text and ENV_CANARY not in text
+    assert CANARY not in text
+    assert ENV_CANARY not in text
     unset = [e for e in logs if e["event"] == "credstore_secret_env_unset"]
     assert len(unset) == 1
     assert (unset[0]["key"], unset[0]["variable"]) == ("missing-env", "FABRIKIT_TEST_CRED_UNSET")
@@ -132,8 +142,10 @@ async def test_invalid_refs_never_reach_the_plugin_and_failures_hide_the_plugin_
         finally:
             RECORDER.fail = False
     exc = info.value
-    assert CANARY not in str(exc) and CANARY not in exc.internal_detail
-    assert exc.__cause__ is None and exc.__suppress_context__
+    assert CANARY not in str(exc)
+    assert CANARY not in exc.internal_detail
+    assert exc.__cause__ is None
+    assert exc.__suppress_context__
     assert CANARY not in str(exc.to_problem().to_dict())
     assert CANARY not in repr(logs)
     assert [e["event"] for e in logs if e["log_level"] == "error"] == ["credstore_plugin_failed"]
@@ -147,4 +159,3 @@ async def test_a_rejected_config_aborts_startup_without_the_value(tmp_path: Path
     assert "exactly one of 'value' or 'value_env'" in str(info.value)
     assert CANARY not in str(info.value)
     assert CANARY not in repr(logs)
-

@@ -69,7 +69,12 @@ def test_startup_rejects(entry: dict[str, Any], message: str) -> None:
 
 @pytest.mark.parametrize(
     "scope",
-    [{}, {"tenant_id": str(T1)}, {"tenant_id": str(T1), "sharing": "shared"}, {"tenant_id": str(T1), "owner_id": str(ALICE)}],
+    [
+        {},
+        {"tenant_id": str(T1)},
+        {"tenant_id": str(T1), "sharing": "shared"},
+        {"tenant_id": str(T1), "owner_id": str(ALICE)},
+    ],
     ids=["global", "tenant", "shared", "private"],
 )
 def test_startup_rejects_a_duplicate_key_in_one_scope(scope: dict[str, Any]) -> None:
@@ -99,7 +104,8 @@ def test_config_repr_redacts_values() -> None:
     cfg = config([{"key": KEY, "value": CANARY}])
     assert CANARY not in repr(cfg)
     assert CANARY not in str(cfg)
-    assert cfg.secrets[0].value is not None and cfg.secrets[0].value.reveal() == CANARY
+    assert cfg.secrets[0].value is not None
+    assert cfg.secrets[0].value.reveal() == CANARY
 
 
 # --- P-5.2.2 value_env ----------------------------------------------------------------------------------------
@@ -157,11 +163,18 @@ async def test_metadata_of_each_scope() -> None:
     assert alice is not None
     assert (alice.sharing, alice.owner_tenant_id, alice.owner_id) == ("private", T1, ALICE)
     bob = await p.get(SecurityContext(subject_id=BOB, subject_tenant_id=T1), ref)
-    assert bob is not None and (bob.sharing, bob.owner_tenant_id, bob.owner_id) == ("tenant", T1, None)
+    assert bob is not None
+    assert (bob.sharing, bob.owner_tenant_id, bob.owner_id) == ("tenant", T1, None)
     other = await p.get(SecurityContext(subject_id=BOB, subject_tenant_id=T2), ref)
-    assert other is not None and (other.sharing, other.owner_tenant_id, other.owner_id) == ("shared", NIL_UUID, None)
+    assert other is not None
+    assert (other.sharing, other.owner_tenant_id, other.owner_id) == (
+        "shared",
+        NIL_UUID,
+        None,
+    )
     shared = await plugin(ALL_SCOPES[:2]).get(SecurityContext(subject_id=BOB, subject_tenant_id=T1), ref)
-    assert shared is not None and (shared.sharing, shared.owner_tenant_id) == ("shared", T1)
+    assert shared is not None
+    assert (shared.sharing, shared.owner_tenant_id) == ("shared", T1)
 
 
 async def test_missing_is_none() -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fabrikit.modules.mini_chat.domain.cascade import (
     check_daily_tool_quotas,
     required_row_keys,
@@ -15,9 +18,6 @@ from fabrikit.modules.mini_chat.domain.credits import credits_micro
 from fabrikit.modules.mini_chat.domain.errors import QuotaExceeded, ServiceUnavailable
 from fabrikit.modules.mini_chat.domain.quota_rows import QuotaRowValues
 from fabrikit.modules.mini_chat.sdk import KillSwitches, ModelCatalogEntry, TierLimits, UserLimits
-from hypothesis import given
-from hypothesis import strategies as st
-
 from tests.strategies.mini_chat import catalog_entry, catalogs, quota_rows, tier_limits
 
 PREMIUM = catalog_entry("gpt-4.1", "premium", default=True, mi=3_000_000, mo=15_000_000)
@@ -29,11 +29,21 @@ BIG = TierLimits(limit_daily_credits_micro=10**12, limit_monthly_credits_micro=1
 
 
 def limits(standard: TierLimits = BIG, premium: TierLimits = BIG) -> UserLimits:
-    return UserLimits(tenant_id=uuid4(), user_id=uuid4(), policy_version=1, standard=standard, premium=premium)
+    return UserLimits(
+        tenant_id=uuid4(), user_id=uuid4(), policy_version=1, standard=standard, premium=premium
+    )
 
 
-def cascade(selected: str, *, catalog: list[ModelCatalogEntry] = CATALOG, kill: KillSwitches | None = None,
-            lim: UserLimits | None = None, rows: dict | None = None, est_in: int = 1000, max_out: int = 32768):
+def cascade(
+    selected: str,
+    *,
+    catalog: list[ModelCatalogEntry] = CATALOG,
+    kill: KillSwitches | None = None,
+    lim: UserLimits | None = None,
+    rows: dict | None = None,
+    est_in: int = 1000,
+    max_out: int = 32768,
+):
     return run_cascade(
         catalog=catalog,
         selected_model=selected,
@@ -48,7 +58,8 @@ def cascade(selected: str, *, catalog: list[ModelCatalogEntry] = CATALOG, kill: 
 def test_premium_allowed() -> None:
     result = cascade("gpt-4.1")
     assert (result.effective_model, result.effective_tier, result.decision) == ("gpt-4.1", "premium", "allow")
-    assert result.downgrade_reason is None and result.downgrade_from is None
+    assert result.downgrade_reason is None
+    assert result.downgrade_from is None
     assert result.max_output_tokens_applied == 1024
     assert result.reserve_tokens == 1000 + 1024
     assert result.reserved_credits_micro == credits_micro(1000, 1024, 3_000_000, 15_000_000)
@@ -76,15 +87,25 @@ def test_premium_exhausted_falls_to_standard_priced_per_candidate() -> None:
 def test_existing_usage_counts_against_limits() -> None:
     reserve = credits_micro(1000, 1024, 3_000_000, 15_000_000)
     lim = limits(premium=TierLimits(limit_daily_credits_micro=10 * reserve, limit_monthly_credits_micro=0))
-    fits = {("tier:premium", "daily"): QuotaRowValues(spent_credits_micro=5 * reserve, reserved_credits_micro=4 * reserve)}
+    fits = {
+        ("tier:premium", "daily"): QuotaRowValues(
+            spent_credits_micro=5 * reserve, reserved_credits_micro=4 * reserve
+        )
+    }
     assert cascade("gpt-4.1", lim=lim, rows=fits).effective_tier == "premium"
-    over = {("tier:premium", "daily"): QuotaRowValues(spent_credits_micro=5 * reserve, reserved_credits_micro=4 * reserve + 1)}
+    over = {
+        ("tier:premium", "daily"): QuotaRowValues(
+            spent_credits_micro=5 * reserve, reserved_credits_micro=4 * reserve + 1
+        )
+    }
     assert cascade("gpt-4.1", lim=lim, rows=over).effective_tier == "standard"
 
 
 def test_total_bucket_also_limits_premium() -> None:
     reserve = credits_micro(1000, 1024, 3_000_000, 15_000_000)
-    lim = limits(standard=TierLimits(limit_daily_credits_micro=reserve - 1, limit_monthly_credits_micro=10**12))
+    lim = limits(
+        standard=TierLimits(limit_daily_credits_micro=reserve - 1, limit_monthly_credits_micro=10**12)
+    )
     # Premium fails on `total`; the cheaper standard candidate still fits.
     result = cascade("gpt-4.1", lim=lim)
     assert result.effective_tier == "standard"
@@ -171,7 +192,8 @@ def test_estimate_may_depend_on_candidate() -> None:
         estimated_input_tokens=lambda entry: 7 if entry.tier == "standard" else 1_000_000,
         config_max_output_tokens=10,
     )
-    assert result.estimated_input_tokens == 7 and result.reserve_tokens == 17
+    assert result.estimated_input_tokens == 7
+    assert result.reserve_tokens == 17
 
 
 def test_tiers_and_rows_to_lock() -> None:
@@ -195,7 +217,9 @@ def test_tiers_and_rows_to_lock() -> None:
     tier_limits,
     tier_limits,
     st.dictionaries(
-        st.sampled_from([("total", "daily"), ("total", "monthly"), ("tier:premium", "daily"), ("tier:premium", "monthly")]),
+        st.sampled_from(
+            [("total", "daily"), ("total", "monthly"), ("tier:premium", "daily"), ("tier:premium", "monthly")]
+        ),
         quota_rows,
     ),
     st.integers(0, 100_000),
@@ -216,7 +240,8 @@ def test_cascade_invariants(catalog, selected, kill, standard, premium, rows, es
     if selected_entry is not None and selected_entry.tier == "standard":
         assert result.effective_tier == "standard"  # never upward
     if result.effective_tier == "premium":
-        assert not kill.force_standard_tier and not kill.disable_premium_tier
+        assert not kill.force_standard_tier
+        assert not kill.disable_premium_tier
     assert (result.decision == "allow") == (effective.id == selected and result.downgrade_reason is None)
     assert result.reserved_credits_micro == credits_micro(
         est_in,
@@ -226,7 +251,10 @@ def test_cascade_invariants(catalog, selected, kill, standard, premium, rows, es
     )
     for bucket in result.buckets:
         tier_limit = premium if bucket == "tier:premium" else standard
-        for period, limit in (("daily", tier_limit.limit_daily_credits_micro), ("monthly", tier_limit.limit_monthly_credits_micro)):
+        for period, limit in (
+            ("daily", tier_limit.limit_daily_credits_micro),
+            ("monthly", tier_limit.limit_monthly_credits_micro),
+        ):
             if limit > 0:
                 row = rows.get((bucket, period), QuotaRowValues())
                 assert row.used_credits_micro + result.reserved_credits_micro <= limit

@@ -7,6 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fabrikit.modules.mini_chat.domain.credits import (
     buckets_for_tier,
     ceil_div,
@@ -15,9 +18,6 @@ from fabrikit.modules.mini_chat.domain.credits import (
     periods_at,
 )
 from fabrikit.modules.mini_chat.domain.errors import CreditsOverflow
-from hypothesis import given
-from hypothesis import strategies as st
-
 from tests.strategies.mini_chat import multipliers, tokens, utc_datetimes
 
 
@@ -43,7 +43,14 @@ def test_components_round_up_separately() -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [(-1, 0, 1, 1), (10**7 + 1, 0, 1, 1), (0, 10**7 + 1, 1, 1), (0, 0, 0, 1), (0, 0, 1, 10**10 + 1), (1.5, 0, 1, 1)],
+    [
+        (-1, 0, 1, 1),
+        (10**7 + 1, 0, 1, 1),
+        (0, 10**7 + 1, 1, 1),
+        (0, 0, 0, 1),
+        (0, 0, 1, 10**10 + 1),
+        (1.5, 0, 1, 1),
+    ],
 )
 def test_guards_raise_internal_error(args: tuple[int, int, int, int]) -> None:
     with pytest.raises(CreditsOverflow) as info:
@@ -72,7 +79,7 @@ def test_periods_convert_other_offsets_to_utc() -> None:
     late = datetime(2026, 1, 31, 23, 30, tzinfo=timezone(timedelta(hours=-2)))
     assert periods_at(late).daily == date(2026, 2, 1)
     assert periods_at(late).monthly == date(2026, 2, 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="naive"):
         periods_at(datetime(2026, 1, 1))
 
 
@@ -82,7 +89,9 @@ def test_next_reset_is_the_next_boundary(now: datetime) -> None:
     monthly = next_reset("monthly", now)
     assert daily > now >= daily - timedelta(days=1)
     assert (daily.hour, daily.minute, daily.second, daily.microsecond) == (0, 0, 0, 0)
-    assert monthly > now and monthly.day == 1 and monthly.tzinfo == UTC
+    assert monthly > now
+    assert monthly.day == 1
+    assert monthly.tzinfo == UTC
     assert (monthly - timedelta(days=1)).month == now.month
 
 

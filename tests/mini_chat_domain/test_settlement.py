@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fabrikit.modules.mini_chat.domain.credits import QuotaPeriods, credits_micro
 from fabrikit.modules.mini_chat.domain.provider_usage import ProviderUsage
 from fabrikit.modules.mini_chat.domain.quota_rows import QuotaRowValues
@@ -19,9 +22,6 @@ from fabrikit.modules.mini_chat.domain.settlement import (
     settle,
 )
 from fabrikit.modules.mini_chat.domain.turns import Ending
-from hypothesis import given
-from hypothesis import strategies as st
-
 from tests.strategies.mini_chat import quota_rows, usages
 
 USAGE = ProviderUsage(input_tokens=10, output_tokens=5)
@@ -49,32 +49,54 @@ def snapshot(**over: object) -> TurnSnapshot:
     [
         (Ending(kind="completed", dispatched=True, usage=USAGE), "completed", "actual"),
         (Ending(kind="completed", dispatched=True, usage=None), "completed", "actual"),
-        (Ending(kind="incomplete", incomplete_reason="max_tokens", dispatched=True, usage=USAGE), "completed", "actual"),
+        (
+            Ending(kind="incomplete", incomplete_reason="max_tokens", dispatched=True, usage=USAGE),
+            "completed",
+            "actual",
+        ),
         (Ending(kind="cancelled", trigger="client_disconnect", dispatched=False), "aborted", "released"),
-        (Ending(kind="cancelled", trigger="client_disconnect", dispatched=True, usage=USAGE), "aborted", "actual"),
+        (
+            Ending(kind="cancelled", trigger="client_disconnect", dispatched=True, usage=USAGE),
+            "aborted",
+            "actual",
+        ),
         (Ending(kind="cancelled", trigger="stall", dispatched=True, usage=None), "aborted", "estimated"),
         (Ending(kind="cancelled", trigger="shutdown", dispatched=True, usage=ZERO), "aborted", "estimated"),
         (Ending(kind="internal_failure", dispatched=False), "failed", "released"),
         (Ending(kind="internal_failure", dispatched=True, usage=USAGE), "failed", "actual"),
         (
-            Ending(kind="provider_failed", error_code="rate_limited", dispatched=True, nothing_generated=True),
+            Ending(
+                kind="provider_failed", error_code="rate_limited", dispatched=True, nothing_generated=True
+            ),
             "failed",
             "released",
         ),
         (
-            Ending(kind="provider_failed", error_code="provider_error", dispatched=True, nothing_generated=True),
+            Ending(
+                kind="provider_failed", error_code="provider_error", dispatched=True, nothing_generated=True
+            ),
             "failed",
             "released",
         ),
-        (Ending(kind="provider_failed", error_code="provider_timeout", dispatched=True), "failed", "estimated"),
+        (
+            Ending(kind="provider_failed", error_code="provider_timeout", dispatched=True),
+            "failed",
+            "estimated",
+        ),
         (
             Ending(kind="provider_failed", error_code="provider_error", dispatched=True, usage=USAGE),
             "failed",
             "actual",
         ),
-        (Ending(kind="tool_limit", error_code="web_search_calls_exceeded", dispatched=True), "failed", "estimated"),
         (
-            Ending(kind="tool_limit", error_code="code_interpreter_calls_exceeded", dispatched=True, usage=USAGE),
+            Ending(kind="tool_limit", error_code="web_search_calls_exceeded", dispatched=True),
+            "failed",
+            "estimated",
+        ),
+        (
+            Ending(
+                kind="tool_limit", error_code="code_interpreter_calls_exceeded", dispatched=True, usage=USAGE
+            ),
             "failed",
             "actual",
         ),
@@ -91,9 +113,24 @@ def test_billing_table(ending: Ending, outcome: str, method: str) -> None:
 def test_unknown_code_is_estimated_and_flagged() -> None:
     billing = derive_billing_for_code("weird", dispatched=True, nothing_generated=False, usage=USAGE)
     assert (billing.outcome, billing.method, billing.unknown_error_code) == ("failed", "estimated", True)
-    assert derive_billing_for_code("orphan_timeout", dispatched=True, nothing_generated=False, usage=USAGE).method == "estimated"
-    assert derive_billing_for_code("internal_error", dispatched=False, nothing_generated=False, usage=None).method == "released"
-    assert derive_billing_for_code("message_persistence_failed", dispatched=True, nothing_generated=False, usage=USAGE).method == "actual"
+    assert (
+        derive_billing_for_code(
+            "orphan_timeout", dispatched=True, nothing_generated=False, usage=USAGE
+        ).method
+        == "estimated"
+    )
+    assert (
+        derive_billing_for_code(
+            "internal_error", dispatched=False, nothing_generated=False, usage=None
+        ).method
+        == "released"
+    )
+    assert (
+        derive_billing_for_code(
+            "message_persistence_failed", dispatched=True, nothing_generated=False, usage=USAGE
+        ).method
+        == "actual"
+    )
 
 
 def test_no_free_cancel_once_dispatched() -> None:
@@ -102,11 +139,11 @@ def test_no_free_cancel_once_dispatched() -> None:
 
 
 def test_ending_requires_codes() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="provider failure"):
         Ending(kind="provider_failed", error_code="internal_error")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="tool-limit"):
         Ending(kind="tool_limit", error_code="provider_error")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="reason"):
         Ending(kind="incomplete")
 
 
@@ -116,7 +153,9 @@ def test_actual_within_tolerance() -> None:
     result = settle("actual", snap, usage, 1100)
     assert result.committed_credits_micro == credits_micro(1200, 1000, 3_000_000, 15_000_000)
     assert not result.overshoot_capped
-    assert result.committed_credits_micro > snap.reserved_credits_micro  # within tolerance bills A even above R
+    assert (
+        result.committed_credits_micro > snap.reserved_credits_micro
+    )  # within tolerance bills A even above R
 
 
 def test_actual_beyond_tolerance_is_capped_at_reserve() -> None:
@@ -137,7 +176,9 @@ def test_overshoot_property(usage: ProviderUsage, reserve_tokens: int, tol: int)
     if result.overshoot_capped:
         assert result.committed_credits_micro == snap.reserved_credits_micro
     else:
-        assert result.committed_credits_micro == credits_micro(usage.input_tokens, usage.output_tokens, 3_000_000, 15_000_000)
+        assert result.committed_credits_micro == credits_micro(
+            usage.input_tokens, usage.output_tokens, 3_000_000, 15_000_000
+        )
 
 
 def test_estimated_formula() -> None:
@@ -146,7 +187,9 @@ def test_estimated_formula() -> None:
     assert result.committed_credits_micro == credits_micro(500, 50, 3_000_000, 15_000_000)
     # est_in never negative
     odd = snapshot(reserve_tokens=10, max_output_tokens_applied=1000)
-    assert settle("estimated", odd, None, 1100).committed_credits_micro == credits_micro(0, 50, 3_000_000, 15_000_000)
+    assert settle("estimated", odd, None, 1100).committed_credits_micro == credits_micro(
+        0, 50, 3_000_000, 15_000_000
+    )
 
 
 def test_released_is_zero() -> None:
@@ -157,7 +200,9 @@ def test_released_is_zero() -> None:
 def test_row_settlements_premium_touches_four_rows_at_stored_periods() -> None:
     snap = snapshot()
     result = settle("actual", snap, USAGE, 1100)
-    updates = row_settlements(snap, result, USAGE, ToolCounts(web_search=2, code_interpreter=1, file_search=3), images=2)
+    updates = row_settlements(
+        snap, result, USAGE, ToolCounts(web_search=2, code_interpreter=1, file_search=3), images=2
+    )
     keys = [(u.bucket, u.period_type, u.period_start) for u in updates]
     assert keys == [
         ("total", "daily", date(2026, 1, 31)),
@@ -169,8 +214,14 @@ def test_row_settlements_premium_touches_four_rows_at_stored_periods() -> None:
         assert u.release_reserved == snap.reserved_credits_micro
         assert u.add_spent == result.committed_credits_micro
         assert u.add_calls == 1
-        telemetry = (u.add_input_tokens, u.add_output_tokens, u.add_web_search_calls, u.add_code_interpreter_calls,
-                     u.add_file_search_calls, u.add_image_inputs)
+        telemetry = (
+            u.add_input_tokens,
+            u.add_output_tokens,
+            u.add_web_search_calls,
+            u.add_code_interpreter_calls,
+            u.add_file_search_calls,
+            u.add_image_inputs,
+        )
         assert telemetry == ((10, 5, 2, 1, 3, 2) if u.bucket == "total" else (0, 0, 0, 0, 0, 0))
 
 
@@ -187,7 +238,9 @@ def test_reserved_never_below_zero(row: QuotaRowValues, reserve: int, committed:
     snap = snapshot(reserved_credits_micro=reserve)
     result = settle("released", snap, None, 1100)
     update = row_settlements(snap, result, None, ToolCounts(), 0)[0]
-    update = type(update)(**{**{f: getattr(update, f) for f in update.__struct_fields__}, "add_spent": committed})
+    update = type(update)(
+        **{**{f: getattr(update, f) for f in update.__struct_fields__}, "add_spent": committed}
+    )
     new, clamped = apply_row_settlement(row, update)
     assert new.reserved_credits_micro >= 0
     assert clamped == (row.reserved_credits_micro < reserve)

@@ -22,7 +22,10 @@ good_values: st.SearchStrategy[Any] = st.one_of(
     st.booleans(), st.integers(), st.text(max_size=8), st.uuids().map(str)
 )
 bad_values: st.SearchStrategy[Any] = st.one_of(
-    st.none(), st.floats(allow_nan=False), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(), st.integers(), max_size=1)
+    st.none(),
+    st.floats(allow_nan=False),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(), st.integers(), max_size=1),
 )
 
 
@@ -35,7 +38,7 @@ def predicates(draw: st.DrawFn, valid: bool) -> PdpPredicate:
     if kind == "eq" and flaw == "empty":
         kind = "in"
     if flaw == "value":
-        values = draw(st.lists(good_values, max_size=3)) + [draw(bad_values)]
+        values = [*draw(st.lists(good_values, max_size=3)), draw(bad_values)]
     elif flaw == "empty":
         values = []
     else:
@@ -52,7 +55,7 @@ def constraints(draw: st.DrawFn, valid: bool) -> PdpConstraint:
         return PdpConstraint(tuple(draw(st.lists(predicates(True), min_size=1, max_size=3))))
     if draw(st.booleans()):
         return PdpConstraint(())  # zero predicates: a contract violation
-    preds = draw(st.lists(predicates(True), max_size=2)) + [draw(predicates(False))]
+    preds = [*draw(st.lists(predicates(True), max_size=2)), draw(predicates(False))]
     return PdpConstraint(tuple(draw(st.permutations(preds))))
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import strategies as st
+
 from fabrikit.modules.mini_chat.domain.credits import MAX_MULTIPLIER, MAX_TOKENS
 from fabrikit.modules.mini_chat.domain.provider_usage import ProviderUsage
 from fabrikit.modules.mini_chat.domain.quota_rows import QuotaRowValues
 from fabrikit.modules.mini_chat.sdk import ModelCatalogEntry, Preference, TierLimits
-from hypothesis import strategies as st
 
 tokens = st.integers(0, MAX_TOKENS)
 multipliers = st.integers(1, MAX_MULTIPLIER)
-utc_datetimes = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2200, 12, 31), timezones=st.just(UTC))
+utc_datetimes = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2200, 12, 31), timezones=st.just(UTC)
+)
 
 
 def catalog_entry(

@@ -276,6 +276,7 @@ def gateway(
     authn: Mapping[str, Any] | None = None,
     plugins: Mapping[str, Any] | None = None,
     enable: Sequence[str] = (),
+    home: str | None = None,
 ) -> RuntimeHarness:
     """A harness with the gateway, authn and the given test modules all enabled."""
     extra = {m.manifest.name: None for m in modules}
@@ -285,6 +286,7 @@ def gateway(
         modules=[TypesRegistryModule, AuthnResolver, ApiGateway, ModuleOrchestrator, *modules],
         plugins=[STATIC_AUTHN],
         config=config,
+        home=home,
     )
 
 

@@ -21,13 +21,17 @@ from fabrikit.modules.tenant_resolver.sdk import (
 )
 from fabrikit.plugins.single_tenant.plugin import DEFINITION as SINGLE
 from fabrikit.plugins.static_tenants.plugin import DEFINITION as STATIC
-
 from tests.authz.headless import platform_harness
 
 CALLER_TENANT = UUID("3f0b8a52-6f38-4b8e-9a57-4b1f8d0c2a11")
 ROOT, CHILD = UUID(int=1), UUID(int=2)
 CTX = SecurityContext(subject_id=UUID(int=7), subject_tenant_id=CALLER_TENANT)
-TREE = {"tenants": [{"id": str(ROOT), "name": "root"}, {"id": str(CHILD), "name": "child", "parent_id": str(ROOT)}]}
+TREE = {
+    "tenants": [
+        {"id": str(ROOT), "name": "root"},
+        {"id": str(CHILD), "name": "child", "parent_id": str(ROOT)},
+    ]
+}
 
 
 def harness(plugins: list[Any], config: dict[str, Any] | None = None, **kw: Any) -> RuntimeHarness:
@@ -36,7 +40,11 @@ def harness(plugins: list[Any], config: dict[str, Any] | None = None, **kw: Any)
 
 def test_manifest() -> None:
     m = TenantResolver.manifest
-    assert (m.name, m.deps, {c.value for c in m.capabilities}) == ("tenant-resolver", ("types-registry",), {"system"})
+    assert (m.name, m.deps, {c.value for c in m.capabilities}) == (
+        "tenant-resolver",
+        ("types-registry",),
+        {"system"},
+    )
     assert tenant_module.fabrikit_modules() == [TenantResolver]
 
 

@@ -26,7 +26,13 @@ plugin = SingleTenantPlugin()
 
 async def test_the_root_is_the_caller_tenant_named_default_and_active() -> None:
     root = await plugin.get_root_tenant(CTX)
-    assert (root.id, root.name, root.status, root.parent_id, root.self_managed) == (TENANT, "Default", "active", None, False)
+    assert (root.id, root.name, root.status, root.parent_id, root.self_managed) == (
+        TENANT,
+        "Default",
+        "active",
+        None,
+        False,
+    )
     assert await plugin.get_tenant(CTX, TENANT) == root
 
 
@@ -68,7 +74,9 @@ async def test_an_anonymous_caller_is_unauthorized() -> None:
 def test_definition_matches_the_spec() -> None:
     assert DEFINITION.name == "single-tenant"
     assert DEFINITION.host == "tenant-resolver"
-    assert DEFINITION.instance_id == TENANT_PLUGIN_SPEC_ID + "hyperspot.builtin.single_tenant_resolver.plugin.v1"
+    assert (
+        DEFINITION.instance_id == TENANT_PLUGIN_SPEC_ID + "hyperspot.builtin.single_tenant_resolver.plugin.v1"
+    )
     assert DEFINITION.priority == 1000
     assert DEFINITION.config_type is None
     assert isinstance(plugin, TenantResolverPlugin)

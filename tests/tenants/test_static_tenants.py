@@ -91,22 +91,33 @@ def test_unknown_status_is_rejected() -> None:
 
 
 def test_an_empty_list_registers_nothing_and_a_tree_registers_the_plugin() -> None:
-    for section in ({}, {"static-tenants": {"config": {}}}, {"static-tenants": {"config": {"tenants": []}}}):
+    sections: list[dict[str, Any]] = [
+        {},
+        {"static-tenants": {"config": {}}},
+        {"static-tenants": {"config": {"tenants": []}}},
+    ]
+    for section in sections:
         registered: list[PluginDef] = []
         static_tenants.fabrikit_register_plugins(registered.append, section)
         assert registered == [], section
     registered = []
-    static_tenants.fabrikit_register_plugins(registered.append, {"static-tenants": {"config": {"tenants": TREE}}})
+    static_tenants.fabrikit_register_plugins(
+        registered.append, {"static-tenants": {"config": {"tenants": TREE}}}
+    )
     assert registered == [DEFINITION]
     registered = []  # a typo must reach validation instead of silently disabling the plugin
-    static_tenants.fabrikit_register_plugins(registered.append, {"static-tenants": {"config": {"tenant": TREE}}})
+    static_tenants.fabrikit_register_plugins(
+        registered.append, {"static-tenants": {"config": {"tenant": TREE}}}
+    )
     assert registered == [DEFINITION]
 
 
 def test_definition_matches_the_spec() -> None:
     assert DEFINITION.name == "static-tenants"
     assert DEFINITION.host == "tenant-resolver"
-    assert DEFINITION.instance_id == TENANT_PLUGIN_SPEC_ID + "hyperspot.builtin.static_tenant_resolver.plugin.v1"
+    assert (
+        DEFINITION.instance_id == TENANT_PLUGIN_SPEC_ID + "hyperspot.builtin.static_tenant_resolver.plugin.v1"
+    )
     assert DEFINITION.priority == 100
     assert DEFINITION.config_type is StaticTenantsConfig
     assert isinstance(StaticTenantsPlugin(config(TREE)), TenantResolverPlugin)
@@ -142,7 +153,9 @@ async def test_ancestors_parent_first_root_last(plugin: StaticTenantsPlugin) -> 
 
 async def test_ancestors_respect_barriers(plugin: StaticTenantsPlugin) -> None:
     assert (await plugin.get_ancestors(CTX, B)).ancestors == []  # a self-managed start
-    assert ids((await plugin.get_ancestors(CTX, B1)).ancestors) == [B]  # the barrier is included and ends the walk
+    assert ids((await plugin.get_ancestors(CTX, B1)).ancestors) == [
+        B
+    ]  # the barrier is included and ends the walk
     assert ids((await plugin.get_ancestors(CTX, B, barrier_mode="ignore")).ancestors) == [ROOT]
     assert ids((await plugin.get_ancestors(CTX, B1, barrier_mode="ignore")).ancestors) == [B, ROOT]
 
@@ -171,7 +184,8 @@ async def test_status_filter_prunes_whole_subtrees(plugin: StaticTenantsPlugin) 
 
 async def test_the_start_tenant_is_always_returned(plugin: StaticTenantsPlugin) -> None:
     result = await plugin.get_descendants(CTX, C, status=("active",))
-    assert result.tenant.id == C and result.tenant.status == "suspended"
+    assert result.tenant.id == C
+    assert result.tenant.status == "suspended"
     assert ids(result.descendants) == [C1]
     barrier = await plugin.get_descendants(CTX, B)  # a self-managed start sees its own subtree
     assert barrier.tenant.id == B

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from fabrikit.modules.tenant_resolver.sdk import TenantInfo
 from fabrikit.plugins.static_tenants._tree import TenantTree, tree_problems
-
 from tests.strategies.tenants import STATUSES, tenant_trees
 
 
@@ -46,7 +45,9 @@ def test_is_ancestor_agrees_with_ancestors_and_descendants(tenants: list[TenantI
 
 
 @given(tenant_trees())
-def test_descendants_of_the_root_ignoring_barriers_cover_the_tree_in_pre_order(tenants: list[TenantInfo]) -> None:
+def test_descendants_of_the_root_ignoring_barriers_cover_the_tree_in_pre_order(
+    tenants: list[TenantInfo],
+) -> None:
     tree = TenantTree(tenants)
     order = [r.id for r in tree.descendants(tree.root.id, statuses=(), respect=False, max_depth=None)]
     assert sorted(order) == sorted(t.id for t in tenants if t.id != tree.root.id)
@@ -59,7 +60,9 @@ def test_descendants_of_the_root_ignoring_barriers_cover_the_tree_in_pre_order(t
 
 
 @given(tenant_trees(), st.integers(min_value=0, max_value=4), st.booleans())
-def test_max_depth_keeps_the_nodes_at_most_that_deep(tenants: list[TenantInfo], depth: int, respect: bool) -> None:
+def test_max_depth_keeps_the_nodes_at_most_that_deep(
+    tenants: list[TenantInfo], depth: int, respect: bool
+) -> None:
     tree, by_id = TenantTree(tenants), {t.id: t for t in tenants}
     root = tree.root.id
     full = [r.id for r in tree.descendants(root, statuses=(), respect=respect, max_depth=None)]
@@ -68,7 +71,9 @@ def test_max_depth_keeps_the_nodes_at_most_that_deep(tenants: list[TenantInfo], 
 
 
 @given(tenant_trees(), st.sets(st.sampled_from(STATUSES), min_size=1))
-def test_status_filter_keeps_nodes_whose_whole_path_passes(tenants: list[TenantInfo], statuses: set[str]) -> None:
+def test_status_filter_keeps_nodes_whose_whole_path_passes(
+    tenants: list[TenantInfo], statuses: set[str]
+) -> None:
     tree, by_id = TenantTree(tenants), {t.id: t for t in tenants}
     root = tree.root.id
     kept = [r.id for r in tree.descendants(root, statuses=statuses, respect=False, max_depth=None)]

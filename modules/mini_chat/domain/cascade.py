@@ -20,7 +20,9 @@ from .credits import (
 from .errors import QuotaExceeded, ServiceUnavailable
 from .quota_rows import QuotaRowValues, RowKey, row_of
 
-DowngradeReason = Literal["premium_quota_exhausted", "force_standard_tier", "disable_premium_tier", "model_disabled"]
+DowngradeReason = Literal[
+    "premium_quota_exhausted", "force_standard_tier", "disable_premium_tier", "model_disabled"
+]
 QuotaDecisionKind = Literal["allow", "downgrade"]
 
 
@@ -49,7 +51,11 @@ class CascadeResult(msgspec.Struct, frozen=True, kw_only=True):
 
 def limit_for(limits: UserLimits, bucket: Bucket, period: str) -> int:
     tier_limits: TierLimits = limits.premium if bucket == BUCKET_PREMIUM else limits.standard
-    return tier_limits.limit_daily_credits_micro if period == "daily" else tier_limits.limit_monthly_credits_micro
+    return (
+        tier_limits.limit_daily_credits_micro
+        if period == "daily"
+        else tier_limits.limit_monthly_credits_micro
+    )
 
 
 def _find(catalog: Sequence[ModelCatalogEntry], model_id: str) -> ModelCatalogEntry | None:

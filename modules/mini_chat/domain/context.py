@@ -21,9 +21,7 @@ FILE_SEARCH_GUARD = (
     "The user has uploaded files to this chat. When they are relevant to the request, search them and prefer "
     "what they say over general knowledge."
 )
-SUMMARY_PREAMBLE = (
-    "The older part of this conversation is condensed in the summary below; the most recent messages follow it."
-)
+SUMMARY_PREAMBLE = "The older part of this conversation is condensed in the summary below; the most recent messages follow it."
 
 Role = Literal["user", "assistant"]
 
@@ -70,9 +68,15 @@ def decide_tools(
         and not kill_switches.disable_file_search
         and supports_file_search(model, provider_kind)
     ):
-        file_search = FileSearchTool(vector_store_ids=(vector_store_id,), max_num_results=model.max_num_results)
+        file_search = FileSearchTool(
+            vector_store_ids=(vector_store_id,), max_num_results=model.max_num_results
+        )
     web_search = None
-    if web_search_requested and not kill_switches.disable_web_search and hosted_tools_supported(provider_kind):
+    if (
+        web_search_requested
+        and not kill_switches.disable_web_search
+        and hosted_tools_supported(provider_kind)
+    ):
         web_search = WebSearchTool(search_context_size=model.web_search_context_size)
     code_interpreter = None
     if (
@@ -119,7 +123,10 @@ class ContextPlan(msgspec.Struct, frozen=True, kw_only=True):
 
 def cost(text: str, budgets: BudgetsLike) -> int:
     """``floor((ceil(bytes/bpt) + fixed_overhead)·(100 + margin)/100)`` (CI-8.3)."""
-    base = ceil_div(len(text.encode("utf-8")), budgets.bytes_per_token_conservative) + budgets.fixed_overhead_tokens
+    base = (
+        ceil_div(len(text.encode("utf-8")), budgets.bytes_per_token_conservative)
+        + budgets.fixed_overhead_tokens
+    )
     return base * (100 + budgets.safety_margin_pct) // 100
 
 
@@ -132,7 +139,11 @@ def tool_surcharges(tools: ToolPlan, budgets: BudgetsLike) -> int:
 
 
 def build_instructions(system_prompt: str, tools: ToolPlan) -> str | None:
-    parts = [system_prompt, WEB_SEARCH_GUARD if tools.web_search else "", FILE_SEARCH_GUARD if tools.file_search else ""]
+    parts = [
+        system_prompt,
+        WEB_SEARCH_GUARD if tools.web_search else "",
+        FILE_SEARCH_GUARD if tools.file_search else "",
+    ]
     joined = "\n\n".join(part for part in parts if part.strip())
     return joined or None
 
@@ -169,7 +180,7 @@ def assemble_context(inputs: ContextInputs) -> ContextPlan:
     eligible = [m for m in inputs.recent if m.role in ("user", "assistant")]
     limit = inputs.recent_messages_limit
     truncated = len(eligible) > limit
-    window = eligible[len(eligible) - limit :] if limit else []
+    window = eligible[-limit:] if limit else []
     kept: list[HistoryMessage] = []
     for message in reversed(window):
         needed = cost(message.content, budgets)

@@ -39,7 +39,9 @@ def _check_multiplier(name: str, value: int) -> None:
         raise CreditsOverflow(f"{name}={value!r} outside {MIN_MULTIPLIER}..{MAX_MULTIPLIER}")
 
 
-def credits_micro(input_tokens: int, output_tokens: int, input_multiplier: int, output_multiplier: int) -> int:
+def credits_micro(
+    input_tokens: int, output_tokens: int, input_multiplier: int, output_multiplier: int
+) -> int:
     """``ceil(in·mi / 10⁶) + ceil(out·mo / 10⁶)``, each component rounded up; raises CreditsOverflow (a 500)."""
     _check_tokens("input_tokens", input_tokens)
     _check_tokens("output_tokens", output_tokens)

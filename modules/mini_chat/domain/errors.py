@@ -129,7 +129,10 @@ class ContextBudgetExceeded(Unprocessable):
 
 
 class CodeInterpreterUnavailable(Unprocessable):
-    code, title = "code_interpreter_unavailable", "Spreadsheets need the code interpreter, which is unavailable"
+    code, title = (
+        "code_interpreter_unavailable",
+        "Spreadsheets need the code interpreter, which is unavailable",
+    )
 
 
 class QuotaExceeded(ResourceExhausted):

@@ -126,9 +126,7 @@ def _snippet_and_span(annotation: Mapping[str, Any], text: str) -> tuple[str, Sp
     return (text[start:end] if span else ""), span
 
 
-def extract_citations(
-    output: Any, file_map: Mapping[str, FileRef]
-) -> tuple[tuple[Citation, ...], int]:
+def extract_citations(output: Any, file_map: Mapping[str, FileRef]) -> tuple[tuple[Citation, ...], int]:
     """Citations from ``output[].content[].annotations`` and the count of dropped (unmappable) file citations."""
     items: list[Citation] = []
     dropped = 0
@@ -141,7 +139,8 @@ def extract_citations(
         for part in content:
             if not isinstance(part, Mapping):
                 continue
-            text = part.get("text") if isinstance(part.get("text"), str) else ""
+            raw_text = part.get("text")
+            text = raw_text if isinstance(raw_text, str) else ""
             annotations = part.get("annotations")
             for annotation in annotations if isinstance(annotations, list) else []:
                 if not isinstance(annotation, Mapping):
@@ -212,7 +211,11 @@ def failed_from_http(status: int, body: Any) -> Failed:
     """
     code, message = _error_fields(body)
     if message is None and code is None:
-        raw = body.decode("utf-8", errors="replace") if isinstance(body, (bytes, bytearray)) else str(body or "")
+        raw = (
+            body.decode("utf-8", errors="replace")
+            if isinstance(body, (bytes, bytearray))
+            else str(body or "")
+        )
         message = raw[:_MESSAGE_MAX_CHARS]
     text = message if message is not None else (code or "")
     return Failed(
@@ -222,7 +225,14 @@ def failed_from_http(status: int, body: Any) -> Failed:
 
 
 GatewayFailureKind = Literal[
-    "rate_limited", "connect_timeout", "request_timeout", "idle_timeout", "stream_aborted", "link", "circuit", "other"
+    "rate_limited",
+    "connect_timeout",
+    "request_timeout",
+    "idle_timeout",
+    "stream_aborted",
+    "link",
+    "circuit",
+    "other",
 ]
 
 
@@ -234,11 +244,15 @@ def failed_from_gateway(kind: GatewayFailureKind, message: str = "") -> Failed:
         code = "provider_timeout"
     else:
         code = "provider_error"
-    return Failed(code=code, message=sanitize_provider_text(message[:_MESSAGE_MAX_CHARS]) or "gateway failure")
+    return Failed(
+        code=code, message=sanitize_provider_text(message[:_MESSAGE_MAX_CHARS]) or "gateway failure"
+    )
 
 
 def _failed_from_event(error: Any, usage: ProviderUsage | None = None) -> Failed:
-    code, message = _error_fields(error if isinstance(error, Mapping) and "error" in error else {"error": error})
+    code, message = _error_fields(
+        error if isinstance(error, Mapping) and "error" in error else {"error": error}
+    )
     return Failed(
         code=classify_provider_error(None, code, message),
         message=sanitize_provider_text((message or code or "provider stream failed")[:_MESSAGE_MAX_CHARS]),
@@ -321,7 +335,10 @@ _TOOL_EVENTS: dict[str, tuple[ToolName, str]] = {
     "response.code_interpreter_call.in_progress": ("code_interpreter", "start"),
     "response.code_interpreter_call.completed": ("code_interpreter", "done"),
 }
-_INCOMPLETE_REASONS: dict[str, IncompleteReason] = {"max_output_tokens": "max_tokens", "content_filter": "content_filter"}
+_INCOMPLETE_REASONS: dict[str, IncompleteReason] = {
+    "max_output_tokens": "max_tokens",
+    "content_filter": "content_filter",
+}
 
 
 def _code_interpreter_logs(item: Mapping[str, Any]) -> str:
@@ -342,7 +359,11 @@ class ResponsesNormalizer:
     """
 
     def __init__(
-        self, file_map: Mapping[str, FileRef] | None = None, *, files_searchable: int = 0, think_tags: bool = False
+        self,
+        file_map: Mapping[str, FileRef] | None = None,
+        *,
+        files_searchable: int = 0,
+        think_tags: bool = False,
     ) -> None:
         self._file_map = dict(file_map or {})
         self._files_searchable = files_searchable
@@ -418,7 +439,11 @@ class ResponsesNormalizer:
         if kind == "response.completed":
             citations, dropped = extract_citations(response.get("output"), self._file_map)
             return self._finish(
-                [Completed(usage=usage, response_id=response_id, citations=citations, citations_dropped=dropped)]
+                [
+                    Completed(
+                        usage=usage, response_id=response_id, citations=citations, citations_dropped=dropped
+                    )
+                ]
             )
         if kind == "response.incomplete":
             details = response.get("incomplete_details")
@@ -456,7 +481,7 @@ class ChatCompletionsNormalizer:
             return self._close(None) if self._finish_reason is not None else self._done_without_reason()
         if not isinstance(data, Mapping):
             return self._set_terminal([malformed_event()])
-        if "error" in data and data["error"]:
+        if data.get("error"):
             return self._set_terminal([_failed_from_event(data)])
         if isinstance(data.get("id"), str):
             self._response_id = data["id"]

@@ -46,7 +46,10 @@ def responses_tools(tools: ToolPlan) -> list[dict[str, Any]]:
         out.append({"type": "web_search", "search_context_size": tools.web_search.search_context_size})
     if tools.code_interpreter:
         out.append(
-            {"type": "code_interpreter", "container": {"type": "auto", "file_ids": list(tools.code_interpreter.file_ids)}}
+            {
+                "type": "code_interpreter",
+                "container": {"type": "auto", "file_ids": list(tools.code_interpreter.file_ids)},
+            }
         )
     return out
 
@@ -82,7 +85,10 @@ def build_responses_body(
 ) -> dict[str, Any]:
     """Responses API (``openai_responses``, ``azure_openai_responses``): ``user`` is ``"{tenant_id}:{user_id}"``."""
     params = model.general_config.api_params
-    body: dict[str, Any] = {"model": model.provider_model_id, "input": _input_items(plan, plain_assistant=False)}
+    body: dict[str, Any] = {
+        "model": model.provider_model_id,
+        "input": _input_items(plan, plain_assistant=False),
+    }
     if plan.instructions:
         body["instructions"] = plan.instructions
     body.update(
@@ -94,7 +100,11 @@ def build_responses_body(
     tools = responses_tools(plan.tools)
     if tools:
         body["tools"] = tools
-    body["metadata"] = {"chat_id": str(chat_id), "request_type": "chat", "features": ",".join(plan.tools.features)}
+    body["metadata"] = {
+        "chat_id": str(chat_id),
+        "request_type": "chat",
+        "features": ",".join(plan.tools.features),
+    }
     if user:
         body["user"] = user
     body.update(_api_params(params, chat=False))
@@ -104,7 +114,10 @@ def build_responses_body(
 def build_vllm_body(plan: ContextPlan, model: ModelCatalogEntry) -> dict[str, Any]:
     """vLLM Responses shape: assistant content as a plain string; no tools, metadata, store or max_tool_calls."""
     params = model.general_config.api_params
-    body: dict[str, Any] = {"model": model.provider_model_id, "input": _input_items(plan, plain_assistant=True)}
+    body: dict[str, Any] = {
+        "model": model.provider_model_id,
+        "input": _input_items(plan, plain_assistant=True),
+    }
     if plan.instructions:
         body["instructions"] = plan.instructions
     body.update(stream=True, max_output_tokens=plan.max_output_tokens)

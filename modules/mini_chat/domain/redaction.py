@@ -35,7 +35,9 @@ PATTERNS: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], str]
     ("bearer", re.compile(r"(?i)(?P<key>\bbearer\s+)[A-Za-z0-9._~+/=\-]+"), _keep_key("[REDACTED]")),
     (
         "jwt",
-        re.compile(r"(?<![A-Za-z0-9_\-.])[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}(?![A-Za-z0-9_\-.])"),
+        re.compile(
+            r"(?<![A-Za-z0-9_\-.])[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}(?![A-Za-z0-9_\-.])"
+        ),
         "[REDACTED_JWT]",
     ),
     ("openai_key", re.compile(r"\bsk-[A-Za-z0-9_\-]{4,}"), "[REDACTED_OPENAI_KEY]"),

@@ -105,13 +105,18 @@ def settle(
 ) -> Settlement:
     """CI-7.6: actual (capped at R beyond the overshoot tolerance), estimated, or released."""
     if method == "released":
-        return Settlement(method=method, committed_credits_micro=0, overshoot_capped=False, actual_credits_micro=None)
+        return Settlement(
+            method=method, committed_credits_micro=0, overshoot_capped=False, actual_credits_micro=None
+        )
     mi, mo = snapshot.input_multiplier_micro, snapshot.output_multiplier_micro
     if method == "estimated":
         est_in = max(snapshot.reserve_tokens - snapshot.max_output_tokens_applied, 0)
         committed = credits_micro(est_in, snapshot.minimal_generation_floor_applied, mi, mo)
         return Settlement(
-            method=method, committed_credits_micro=committed, overshoot_capped=False, actual_credits_micro=None
+            method=method,
+            committed_credits_micro=committed,
+            overshoot_capped=False,
+            actual_credits_micro=None,
         )
     tokens_in = usage.input_tokens if usage else 0
     tokens_out = usage.output_tokens if usage else 0
@@ -123,7 +128,9 @@ def settle(
             overshoot_capped=True,
             actual_credits_micro=actual,
         )
-    return Settlement(method=method, committed_credits_micro=actual, overshoot_capped=False, actual_credits_micro=actual)
+    return Settlement(
+        method=method, committed_credits_micro=actual, overshoot_capped=False, actual_credits_micro=actual
+    )
 
 
 class ToolCounts(msgspec.Struct, frozen=True, kw_only=True):

@@ -141,7 +141,14 @@ def encode_event(payload: Payload) -> bytes:
 _START, _OPEN, _CONTENT, _CITED, _ENDED = range(5)
 _NEXT: dict[int, dict[str, int]] = {
     _START: {"stream_started": _OPEN},
-    _OPEN: {"ping": _OPEN, "delta": _CONTENT, "tool": _CONTENT, "citations": _CITED, "done": _ENDED, "error": _ENDED},
+    _OPEN: {
+        "ping": _OPEN,
+        "delta": _CONTENT,
+        "tool": _CONTENT,
+        "citations": _CITED,
+        "done": _ENDED,
+        "error": _ENDED,
+    },
     _CONTENT: {"delta": _CONTENT, "tool": _CONTENT, "citations": _CITED, "done": _ENDED, "error": _ENDED},
     _CITED: {"done": _ENDED, "error": _ENDED},
     _ENDED: {},

@@ -35,7 +35,9 @@ _PUBLIC: dict[TurnState, PublicTurnState] = {
     "cancelled": "cancelled",
 }
 
-PROVIDER_ERROR_CODES = frozenset({"provider_error", "provider_timeout", "rate_limited", "context_length_exceeded"})
+PROVIDER_ERROR_CODES = frozenset(
+    {"provider_error", "provider_timeout", "rate_limited", "context_length_exceeded"}
+)
 TOOL_LIMIT_CODES = frozenset({"web_search_calls_exceeded", "code_interpreter_calls_exceeded"})
 MESSAGE_PERSISTENCE_FAILED = "message_persistence_failed"
 INTERNAL_ERROR = "internal_error"

@@ -15,7 +15,7 @@ from typing import Any
 from litestar import Request, Response, route
 from litestar.handlers import HTTPRouteHandler
 
-from fabrikit.kernel.http import authenticated
+from fabrikit.kernel.http import RateLimit, authenticated
 
 from ..domain.headers import check_request_framing
 from ..sdk import Body, OagwError, ProxyRequest, ProxyResponse
@@ -26,6 +26,8 @@ METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 _MARKER = "/oagw/v1/proxy/"
 # Small declared bodies are buffered so the upstream gets a Content-Length; larger ones stream chunked.
 _BUFFER_DECLARED_UP_TO = 1024 * 1024
+# The host's per-operation limiter is not oagw's (G-15); keep it out of the way of long-lived streams.
+_HOST_LIMIT = RateLimit(rps=100_000, burst=100_000, in_flight=100_000)
 
 
 class _ProxyASGI:
@@ -130,7 +132,11 @@ def proxy_handlers(service: OagwService, *, max_body_size: int | None = None) ->
                     status_code=200,
                     name=f"oagw_proxy_{method.lower()}_{suffix}",
                     opt=authenticated(
-                        f"oagw.proxy.{method.lower()}.{suffix}", body_limit_bytes=0, timeout_s=0, streaming=True
+                        f"oagw.proxy.{method.lower()}.{suffix}",
+                        body_limit_bytes=0,
+                        timeout_s=0,
+                        streaming=True,
+                        rate_limit=_HOST_LIMIT,
                     ),
                     include_in_schema=suffix == "path",
                 )(_bind(handle, method, suffix))

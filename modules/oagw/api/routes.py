@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Router, delete, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from fabrikit.kernel.http import authenticated
 
@@ -27,56 +28,56 @@ def _int(raw: str | None, name: str, default: int) -> int:
 
 def management_router(service: OagwService) -> Router:
     @post("/upstreams", status_code=201, opt=authenticated("oagw.create_upstream", **_MGMT))
-    async def create_upstream(data: UpstreamSpec, request: Request[Any, Any, Any]) -> Upstream:
+    async def create_upstream(data: JSONBody[UpstreamSpec], request: Request[Any, Any, Any]) -> Upstream:
         return await service.create_upstream(security_of(request), data)
 
     @get("/upstreams", opt=authenticated("oagw.list_upstreams", **_MGMT))
     async def list_upstreams(
-        request: Request[Any, Any, Any], limit: str | None = None, offset: str | None = None
+        request: Request[Any, Any, Any], limit: FromQuery[str | None] = None, offset: FromQuery[str | None] = None
     ) -> list[Upstream]:
         return await service.list_upstreams(
             security_of(request), _int(limit, "limit", 50), _int(offset, "offset", 0)
         )
 
     @get("/upstreams/{upstream_id:str}", opt=authenticated("oagw.get_upstream", **_MGMT))
-    async def get_upstream(upstream_id: str, request: Request[Any, Any, Any]) -> Upstream:
+    async def get_upstream(upstream_id: FromPath[str], request: Request[Any, Any, Any]) -> Upstream:
         return await service.get_upstream(security_of(request), upstream_id)
 
     @put("/upstreams/{upstream_id:str}", opt=authenticated("oagw.update_upstream", **_MGMT))
     async def update_upstream(
-        upstream_id: str, data: UpstreamUpdate, request: Request[Any, Any, Any]
+        upstream_id: FromPath[str], data: JSONBody[UpstreamUpdate], request: Request[Any, Any, Any]
     ) -> Upstream:
         return await service.update_upstream(security_of(request), upstream_id, data)
 
     @delete("/upstreams/{upstream_id:str}", status_code=204, opt=authenticated("oagw.delete_upstream", **_MGMT))
-    async def delete_upstream(upstream_id: str, request: Request[Any, Any, Any]) -> None:
+    async def delete_upstream(upstream_id: FromPath[str], request: Request[Any, Any, Any]) -> None:
         await service.delete_upstream(security_of(request), upstream_id)
 
     @post("/routes", status_code=201, opt=authenticated("oagw.create_route", **_MGMT))
-    async def create_route(data: RouteSpec, request: Request[Any, Any, Any]) -> Route:
+    async def create_route(data: JSONBody[RouteSpec], request: Request[Any, Any, Any]) -> Route:
         return await service.create_route(security_of(request), data)
 
     @get("/routes", opt=authenticated("oagw.list_routes", **_MGMT))
     async def list_routes(
         request: Request[Any, Any, Any],
-        upstream_id: str | None = None,
-        limit: str | None = None,
-        offset: str | None = None,
+        upstream_id: FromQuery[str | None] = None,
+        limit: FromQuery[str | None] = None,
+        offset: FromQuery[str | None] = None,
     ) -> list[Route]:
         return await service.list_routes(
             security_of(request), upstream_id, _int(limit, "limit", 50), _int(offset, "offset", 0)
         )
 
     @get("/routes/{route_id:str}", opt=authenticated("oagw.get_route", **_MGMT))
-    async def get_route(route_id: str, request: Request[Any, Any, Any]) -> Route:
+    async def get_route(route_id: FromPath[str], request: Request[Any, Any, Any]) -> Route:
         return await service.get_route(security_of(request), route_id)
 
     @put("/routes/{route_id:str}", opt=authenticated("oagw.update_route", **_MGMT))
-    async def update_route(route_id: str, data: RouteUpdate, request: Request[Any, Any, Any]) -> Route:
+    async def update_route(route_id: FromPath[str], data: JSONBody[RouteUpdate], request: Request[Any, Any, Any]) -> Route:
         return await service.update_route(security_of(request), route_id, data)
 
     @delete("/routes/{route_id:str}", status_code=204, opt=authenticated("oagw.delete_route", **_MGMT))
-    async def delete_route(route_id: str, request: Request[Any, Any, Any]) -> None:
+    async def delete_route(route_id: FromPath[str], request: Request[Any, Any, Any]) -> None:
         await service.delete_route(security_of(request), route_id)
 
     return Router(

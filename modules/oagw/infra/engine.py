@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from ..config import OagwConfig
 from ..domain.netpolicy import NetworkPolicy
@@ -192,7 +193,8 @@ class AiohttpEngine:
             async with asyncio.timeout(cfg.proxy_timeout_secs):
                 response = await session.request(
                     method,
-                    url,
+                    # Already canonical and percent-encoded (G-4.5): yarl must not re-normalise it.
+                    URL(url, encoded=True),
                     headers=_multidict(headers),
                     data=data,
                     allow_redirects=False,

@@ -1,0 +1,497 @@
+"""Ports the engine talks through (CI-1.4): storage, provider, outbox, clock, authorization, policy plugin.
+
+``infra/`` implements them; tests may replace the provider, clock and policy plugin with fakes. Repositories
+take the caller's tenant (and, for chats, the PEP scope plus owner) in every query (CI-17.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
+from uuid import UUID
+
+import msgspec
+
+from fabrikit.kernel.odata import Page, QueryPlan
+from fabrikit.kernel.security import AccessScope, SecurityContext
+
+from ..sdk import (
+    MiniChatModelPolicyPluginV1,
+    ModelCatalogEntry,
+    TurnAuditEvent,
+    TurnDeleteAuditEvent,
+    TurnMutationAuditEvent,
+    UsageEvent,
+)
+from .provider_events import FileRef, ProviderEvent
+from .provider_usage import ProviderUsage
+from .quota_rows import QuotaRowValues, RowKey
+from .settlement import RowSettlement
+from .turns import TurnState
+
+# -- records ------------------------------------------------------------------------------------------------
+
+
+class ChatRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    user_id: UUID
+    model: str
+    title: str | None
+    is_temporary: bool
+    created_at: datetime
+    updated_at: datetime
+    message_count: int = 0
+
+
+class TurnRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    chat_id: UUID
+    request_id: UUID
+    requester_user_id: UUID | None
+    state: TurnState
+    assistant_message_id: UUID | None
+    error_code: str | None
+    completion_reason: str | None
+    reserve_tokens: int
+    max_output_tokens_applied: int
+    reserved_credits_micro: int
+    policy_version_applied: int
+    effective_model: str
+    minimal_generation_floor_applied: int
+    effective_tier: str
+    input_multiplier_micro: int
+    output_multiplier_micro: int
+    quota_period_daily: date
+    quota_period_monthly: date
+    quota_decision: str
+    downgrade_reason: str | None
+    settlement_method: str | None
+    committed_credits_micro: int | None
+    web_search_enabled: bool
+    image_count: int
+    replaced_by_request_id: UUID | None
+    started_at: datetime
+    last_progress_at: datetime | None
+    completed_at: datetime | None
+    updated_at: datetime
+    deleted_at: datetime | None
+
+
+class NewTurn(msgspec.Struct, frozen=True, kw_only=True):
+    """The preflight snapshot written with the ``running`` row (write-once)."""
+
+    id: UUID
+    tenant_id: UUID
+    chat_id: UUID
+    request_id: UUID
+    requester_user_id: UUID
+    provider_name: str
+    reserve_tokens: int
+    max_output_tokens_applied: int
+    reserved_credits_micro: int
+    policy_version_applied: int
+    effective_model: str
+    minimal_generation_floor_applied: int
+    effective_tier: str
+    input_multiplier_micro: int
+    output_multiplier_micro: int
+    quota_period_daily: date
+    quota_period_monthly: date
+    quota_decision: str
+    downgrade_reason: str | None
+    web_search_enabled: bool
+    image_count: int
+    started_at: datetime
+
+
+class TurnTerminal(msgspec.Struct, frozen=True, kw_only=True):
+    state: TurnState
+    error_code: str | None
+    error_detail: str | None
+    completion_reason: str | None
+    provider_response_id: str | None
+    completed_at: datetime
+
+
+class TurnOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    settlement_method: str
+    committed_credits_micro: int
+    overshoot_capped: bool
+    web_search_completed_count: int
+    code_interpreter_completed_count: int
+    file_search_completed_count: int
+
+
+class MessageRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    chat_id: UUID
+    request_id: UUID | None
+    role: Literal["user", "assistant", "system"]
+    content: str
+    model: str | None
+    input_tokens: int
+    output_tokens: int
+    created_at: datetime
+
+
+class NewMessage(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    chat_id: UUID
+    request_id: UUID
+    role: Literal["user", "assistant"]
+    content: str
+    created_at: datetime
+    token_estimate: int = 0
+    model: str | None = None
+    usage: ProviderUsage | None = None
+    provider_response_id: str | None = None
+    features_used: tuple[str, ...] = ()
+
+
+class AttachmentRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    chat_id: UUID
+    uploaded_by_user_id: UUID
+    filename: str
+    content_type: str
+    size_bytes: int
+    status: str
+    attachment_kind: str
+    for_file_search: bool
+    for_code_interpreter: bool
+    provider_file_id: str | None
+    img_thumbnail: bytes | None = None
+    img_thumbnail_width: int | None = None
+    img_thumbnail_height: int | None = None
+    deleted: bool = False
+
+
+class LinkedAttachment(msgspec.Struct, frozen=True, kw_only=True):
+    message_id: UUID
+    attachment: AttachmentRow
+
+
+class SummaryRow(msgspec.Struct, frozen=True, kw_only=True):
+    summary_text: str
+    frontier_created_at: datetime
+    frontier_message_id: UUID
+    token_estimate: int
+
+
+# -- storage ports ------------------------------------------------------------------------------------------
+
+
+class UniqueViolation(Exception):
+    """A unique index rejected a write; ``index`` names it (``ux_turns_one_running``, ``turn_request``, …)."""
+
+    def __init__(self, index: str) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+class Transactions(Protocol):
+    def write(self) -> AbstractAsyncContextManager[Any]:
+        """A write transaction (SQLite IMMEDIATE); nested calls join; yields the txn handle for the outbox."""
+        ...
+
+
+class ChatsRepo(Protocol):
+    async def insert(self, row: ChatRow) -> None: ...
+    async def get(
+        self, scope: AccessScope, tenant_id: UUID, user_id: UUID, chat_id: UUID, *, lock: bool = False
+    ) -> ChatRow | None: ...
+    async def page(
+        self, scope: AccessScope, tenant_id: UUID, user_id: UUID, plan: QueryPlan
+    ) -> Page[ChatRow]: ...
+    async def update_title(self, tenant_id: UUID, chat_id: UUID, title: str, now: datetime) -> None: ...
+    async def soft_delete(self, tenant_id: UUID, chat_id: UUID, now: datetime) -> bool: ...
+    async def touch(self, tenant_id: UUID, chat_id: UUID, now: datetime) -> None: ...
+    async def is_live(self, tenant_id: UUID, chat_id: UUID) -> bool: ...
+
+
+class TurnsRepo(Protocol):
+    async def by_request(self, tenant_id: UUID, chat_id: UUID, request_id: UUID) -> TurnRow | None:
+        """Includes soft-deleted rows (C-10.1)."""
+        ...
+
+    async def get(self, tenant_id: UUID, turn_id: UUID) -> TurnRow | None: ...
+    async def running(self, tenant_id: UUID, chat_id: UUID) -> TurnRow | None: ...
+    async def latest(self, tenant_id: UUID, chat_id: UUID, *, lock: bool = False) -> TurnRow | None: ...
+    async def insert(self, turn: NewTurn) -> None: ...
+    async def cas_terminal(
+        self, tenant_id: UUID, turn_id: UUID, terminal: TurnTerminal, *, stale_cutoff: datetime | None = None
+    ) -> TurnRow | None:
+        """``WHERE state = 'running'`` (and ``last_progress_at <= cutoff``); None = lost."""
+        ...
+
+    async def write_outcome(
+        self, tenant_id: UUID, turn_id: UUID, outcome: TurnOutcome, assistant_message_id: UUID | None
+    ) -> None: ...
+    async def heartbeat(self, tenant_id: UUID, turn_id: UUID, now: datetime) -> bool: ...
+    async def soft_delete(
+        self, tenant_id: UUID, turn_id: UUID, now: datetime, replaced_by: UUID | None = None
+    ) -> bool: ...
+    async def running_in_chat_ids(self, tenant_id: UUID, chat_id: UUID) -> list[UUID]: ...
+
+
+class MessagesRepo(Protocol):
+    async def insert(self, message: NewMessage) -> None: ...
+    async def by_request(self, tenant_id: UUID, chat_id: UUID, request_id: UUID) -> list[MessageRow]: ...
+    async def get(self, tenant_id: UUID, chat_id: UUID, message_id: UUID) -> MessageRow | None: ...
+    async def boundary(self, tenant_id: UUID, chat_id: UUID) -> MessageRow | None: ...
+    async def prior_context_tokens(self, tenant_id: UUID, chat_id: UUID) -> int: ...
+    async def recent(
+        self,
+        tenant_id: UUID,
+        chat_id: UUID,
+        *,
+        after: tuple[datetime, UUID] | None,
+        upto: tuple[datetime, UUID] | None,
+        limit: int,
+    ) -> list[MessageRow]: ...
+    async def newest_before(
+        self, tenant_id: UUID, chat_id: UUID, before: tuple[datetime, UUID]
+    ) -> MessageRow | None: ...
+    async def soft_delete_turn(
+        self, tenant_id: UUID, chat_id: UUID, request_id: UUID, now: datetime
+    ) -> list[MessageRow]: ...
+    async def page(self, tenant_id: UUID, chat_id: UUID, plan: QueryPlan) -> Page[MessageRow]: ...
+    async def is_live(self, tenant_id: UUID, chat_id: UUID, message_id: UUID) -> bool: ...
+    async def clear_compressed(self, tenant_id: UUID, chat_id: UUID) -> None: ...
+
+
+class AttachmentsRepo(Protocol):
+    async def by_ids(self, tenant_id: UUID, chat_id: UUID, ids: Sequence[UUID]) -> list[AttachmentRow]:
+        """Live rows of the chat among ``ids``."""
+        ...
+
+    async def ready_of_chat(self, tenant_id: UUID, chat_id: UUID) -> list[AttachmentRow]: ...
+    async def vector_store_id(self, tenant_id: UUID, chat_id: UUID) -> str | None: ...
+    async def link(
+        self, tenant_id: UUID, chat_id: UUID, message_id: UUID, attachment_ids: Sequence[UUID], now: datetime
+    ) -> None: ...
+    async def links_of(
+        self, tenant_id: UUID, chat_id: UUID, message_ids: Sequence[UUID]
+    ) -> list[LinkedAttachment]:
+        """Links in link order, attachments including soft-deleted ones (``deleted`` flag)."""
+        ...
+
+    async def mark_chat_cleanup(self, tenant_id: UUID, chat_id: UUID, now: datetime) -> int: ...
+
+
+class ReactionsRepo(Protocol):
+    async def upsert(
+        self, tenant_id: UUID, chat_id: UUID, message_id: UUID, user_id: UUID, reaction: str, now: datetime
+    ) -> None: ...
+    async def delete(self, tenant_id: UUID, chat_id: UUID, message_id: UUID, user_id: UUID) -> None: ...
+    async def of_messages(
+        self, tenant_id: UUID, user_id: UUID, message_ids: Sequence[UUID]
+    ) -> dict[UUID, str]: ...
+
+
+class QuotaRepo(Protocol):
+    async def ensure_and_lock(
+        self, tenant_id: UUID, user_id: UUID, keys: Sequence[RowKey], starts: dict[str, date], now: datetime
+    ) -> dict[RowKey, QuotaRowValues]:
+        """Inserts missing rows, then locks them in the given order (PG ``FOR UPDATE``)."""
+        ...
+
+    async def read(
+        self, tenant_id: UUID, user_id: UUID, starts: dict[str, date]
+    ) -> dict[RowKey, QuotaRowValues]: ...
+    async def add_reserved(
+        self,
+        tenant_id: UUID,
+        user_id: UUID,
+        keys: Sequence[RowKey],
+        starts: dict[str, date],
+        amount: int,
+        now: datetime,
+    ) -> None: ...
+    async def settle(self, tenant_id: UUID, user_id: UUID, update: RowSettlement, now: datetime) -> bool:
+        """Applies one row settlement; returns whether ``reserved`` had to be clamped at 0."""
+        ...
+
+
+class SummariesRepo(Protocol):
+    async def get(self, tenant_id: UUID, chat_id: UUID) -> SummaryRow | None: ...
+    async def delete(self, tenant_id: UUID, chat_id: UUID) -> None: ...
+
+
+class Store(Protocol):
+    tx: Transactions
+    chats: ChatsRepo
+    turns: TurnsRepo
+    messages: MessagesRepo
+    attachments: AttachmentsRepo
+    reactions: ReactionsRepo
+    quota: QuotaRepo
+    summaries: SummariesRepo
+
+
+# -- outbox -------------------------------------------------------------------------------------------------
+
+
+class ChatCleanupPayload(msgspec.Struct, frozen=True, kw_only=True):
+    reason: Literal["chat_soft_delete"]
+    tenant_id: UUID
+    chat_id: UUID
+    system_request_id: UUID
+    chat_deleted_at: datetime
+
+
+class ThreadSummaryPayload(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    tenant_id: UUID
+    chat_id: UUID
+    system_request_id: UUID
+    system_task_type: Literal["thread_summary_update"]
+    target_created_at: datetime
+    target_message_id: UUID
+    base_created_at: datetime | None = None
+    base_message_id: UUID | None = None
+
+
+class AuditEnvelope(msgspec.Struct, frozen=True, kw_only=True):
+    """``mini-chat.audit`` payload: ``{type: turn | mutation | delete, event}`` (CI-10)."""
+
+    type: Literal["turn", "mutation", "delete"]
+    event: TurnAuditEvent | TurnMutationAuditEvent | TurnDeleteAuditEvent
+
+
+class OutboxPort(Protocol):
+    """Enqueue only inside the business transaction (``txn`` from ``Transactions.write``); ``flush`` after commit."""
+
+    async def enqueue_usage(self, txn: Any, event: UsageEvent) -> None: ...
+    async def enqueue_audit(self, txn: Any, envelope: AuditEnvelope) -> None: ...
+    async def enqueue_chat_cleanup(self, txn: Any, payload: ChatCleanupPayload) -> None: ...
+    async def enqueue_thread_summary(self, txn: Any, payload: ThreadSummaryPayload) -> None: ...
+    def flush(self) -> None: ...
+
+
+# -- provider -----------------------------------------------------------------------------------------------
+
+
+class ProviderRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """One streamed LLM call. ``body`` is the complete upstream JSON (``provider_requests.build_request_body``);
+    the adapter adds nothing but transport. ``file_map``/``files_searchable`` feed its ``ResponsesNormalizer``."""
+
+    tenant_id: UUID
+    user_id: UUID
+    chat_id: UUID
+    provider_id: str
+    provider_kind: str
+    provider_model_id: str
+    body: dict[str, Any]
+    file_map: dict[str, FileRef] = {}
+    files_searchable: int = 0
+
+
+class DispatchState:
+    """Written by the adapter: ``dispatched`` immediately before the request goes to oagw; ``nothing_generated``
+    when the answer was a non-SSE HTTP error or oagw raised before forwarding (CI-6 → ``released``)."""
+
+    def __init__(self) -> None:
+        self.dispatched = False
+        self.nothing_generated = False
+
+
+class CompletionRequest(msgspec.Struct, frozen=True, kw_only=True):
+    tenant_id: UUID
+    chat_id: UUID
+    provider_id: str
+    provider_kind: str
+    provider_model_id: str
+    body: dict[str, Any]
+    timeout_seconds: float
+
+
+class CompletionResult(msgspec.Struct, frozen=True, kw_only=True):
+    text: str
+    usage: ProviderUsage | None
+
+
+class ProviderCallError(Exception):
+    """``complete()`` failed; ``code`` is a CI-13.4 provider error code, ``message`` sanitized."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ProviderPort(Protocol):
+    def stream(self, request: ProviderRequest, state: DispatchState) -> AsyncIterator[ProviderEvent]:
+        """Normalized events ending with exactly one ``Completed``/``Incomplete``/``Failed``. Errors become
+        ``Failed`` events, never exceptions. Cancelling the consumer (or ``aclose``) closes the upstream."""
+        ...
+
+    async def complete(self, request: CompletionRequest) -> CompletionResult: ...
+
+
+# -- the rest -----------------------------------------------------------------------------------------------
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Aware UTC wall clock (microseconds)."""
+        ...
+
+    def monotonic(self) -> float: ...
+
+
+class Authorizer(Protocol):
+    """``PolicyEnforcer.access_scope`` (authz-resolver PEP); raises ``AccessDenied``/``EvaluationFailed``."""
+
+    async def access_scope(
+        self, ctx: SecurityContext, resource: Any, action: str, *, resource_id: UUID | None = None
+    ) -> AccessScope: ...
+
+
+class PolicyPluginSource(Protocol):
+    """``PluginSelector`` of the model-policy spec: lazy, cached, ``invalidate()`` after a failure."""
+
+    async def get(self) -> MiniChatModelPolicyPluginV1: ...
+    def invalidate(self) -> None: ...
+
+
+__all__ = [
+    "AttachmentRow",
+    "AttachmentsRepo",
+    "AuditEnvelope",
+    "Authorizer",
+    "ChatCleanupPayload",
+    "ChatRow",
+    "ChatsRepo",
+    "Clock",
+    "CompletionRequest",
+    "CompletionResult",
+    "DispatchState",
+    "LinkedAttachment",
+    "MessageRow",
+    "MessagesRepo",
+    "ModelCatalogEntry",
+    "NewMessage",
+    "NewTurn",
+    "OutboxPort",
+    "PolicyPluginSource",
+    "ProviderCallError",
+    "ProviderPort",
+    "ProviderRequest",
+    "QuotaRepo",
+    "ReactionsRepo",
+    "Store",
+    "SummariesRepo",
+    "SummaryRow",
+    "ThreadSummaryPayload",
+    "Transactions",
+    "TurnOutcome",
+    "TurnRow",
+    "TurnTerminal",
+    "TurnsRepo",
+    "UniqueViolation",
+]

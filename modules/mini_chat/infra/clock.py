@@ -1,0 +1,14 @@
+"""The wall clock the engine uses (UTC, microseconds) and a monotonic clock for timeouts."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
