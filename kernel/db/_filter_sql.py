@@ -184,7 +184,7 @@ class _Compiler:
                 return self._compare(self.fields[name], op, literal)
             case InList(name, values):
                 if not values:
-                    return _FALSE
+                    return _TRUE
                 field = self.fields[name]
                 placeholders = ", ".join(self._bind(field, literal) for literal in values)
                 return f"({column_sql(field)} IN ({placeholders}))"

@@ -95,7 +95,7 @@ def page_query(
         args.extend(values)
     order = ", ".join(
         _order_term(plan.fields[name], dialect) + (" ASC" if direction == "asc" else " DESC")
-        for name, direction in plan.order.fields
+        for name, direction in plan.fetch_order.fields
     )
     text = f"SELECT {_select_list(select_columns)} FROM {_from(source)}"
     if parts:

@@ -150,15 +150,17 @@ async def test_no_secret_in_repr_logs_or_to_dict() -> None:
             assert "tok-alpha-secret" not in repr(ctx)
             assert "tok-alpha-secret" not in str(ctx.to_dict())
             assert "bearer_token" not in ctx.to_dict()
-            with pytest.raises(msgspec.EncodeError):
+            with pytest.raises((TypeError, msgspec.EncodeError)):
                 msgspec.json.encode(ctx.bearer_token)
             with pytest.raises(Unauthorized):
                 await client(h).authenticate("tok-wrong-secret")
+            ok = await client(h).exchange_client_credentials(request)
+            assert "cs-very-secret" not in repr(ok)
             with pytest.raises(TokenAcquisitionFailed):
-                await client(h).exchange_client_credentials(request)
+                await client(h).exchange_client_credentials(ClientCredentialsRequest("svc-1", Secret("cs-wrong-x")))
             assert "tok-alpha-secret" not in repr(h.config)
     text = repr(logs)
-    for secret in ("tok-alpha-secret", "cs-very-secret", "tok-wrong-secret"):
+    for secret in ("tok-alpha-secret", "cs-very-secret", "tok-wrong-secret", "cs-wrong-x"):
         assert secret not in text
 
 

@@ -130,7 +130,7 @@ async def test_upstream_500_passes_through_and_refused_is_gateway_503(ups: Upstr
         body = upstream_body(ups, alias="dead")
         body["server"]["endpoints"][0]["port"] = _closed_port()
         dead = (await h.http.post("/oagw/v1/upstreams", json=body, headers=AUTH)).json()
-        await h.http.post("/oagw/v1/routes", json={"upstream_id": dead["id"], "match": {"http": {"methods": ["GET"], "path": "/"}}}, headers=AUTH)
+        await h.http.post("/oagw/v1/routes", json={"upstream_id": dead["id"], "match": {"http": {"methods": ["GET"], "path": "/", "query_allowlist": ["secret"]}}}, headers=AUTH)
         refused = await h.http.get("/oagw/v1/proxy/dead/x?secret=1", headers=AUTH)
         assert refused.status_code == 503
         assert refused.headers["x-oagw-error-source"] == "gateway"

@@ -81,7 +81,7 @@ def client_of(h: RuntimeHarness) -> OagwClient:
 
 
 def upstream_spec(
-    ups: Upstreams, *, alias: str = "echo", host: str = "127.0.0.1", port: int | None = None, **fields: Any
+    ups: Upstreams, *, alias: str | None = "echo", host: str = "127.0.0.1", port: int | None = None, **fields: Any
 ) -> UpstreamSpec:
     return UpstreamSpec(
         server=Server(endpoints=[Endpoint(host=host, scheme="http", port=port or ups.port)]),

@@ -171,18 +171,19 @@ async def test_loopback_and_metadata_refused_without_allowance(ups: Upstreams) -
         with pytest.raises(TargetBlockedError):
             await client.proxy_request(CTX, ProxyRequest(method="GET", alias="meta", path="/"))
         # A hostname resolving to loopback is refused by the DNS guard.
-        named = await client.create_upstream(CTX, upstream_spec(ups, alias="named", host="localhost"))
+        named = await client.create_upstream(CTX, upstream_spec(ups, alias=None, host="localhost"))  # type: ignore[arg-type]
         await client.create_route(CTX, route_spec(named))
         with pytest.raises(TargetBlockedError):
-            await client.proxy_request(CTX, ProxyRequest(method="GET", alias="named", path="/echo"))
+            await client.proxy_request(CTX, ProxyRequest(method="GET", alias=named.alias, path="/echo"))
 
 
 async def test_allowances_let_loopback_through_but_metadata_never(ups: Upstreams) -> None:
     async with oagw_runtime(ups, oagw={"private_network_allowlist": [f"localhost:{ups.port}"]}) as h:
         client = client_of(h)
-        named = await client.create_upstream(CTX, upstream_spec(ups, alias="named", host="localhost"))
+        named = await client.create_upstream(CTX, upstream_spec(ups, alias=None, host="localhost"))  # type: ignore[arg-type]
+        assert named.alias == f"localhost:{ups.port}"
         await client.create_route(CTX, route_spec(named))
-        async with await client.proxy_request(CTX, ProxyRequest(method="GET", alias="named", path="/echo")) as r:
+        async with await client.proxy_request(CTX, ProxyRequest(method="GET", alias=named.alias, path="/echo")) as r:
             assert r.status == 200
             await r.read()
         flagged = await client.create_upstream(CTX, upstream_spec(ups, alias="flagged", allow_private_network=True))

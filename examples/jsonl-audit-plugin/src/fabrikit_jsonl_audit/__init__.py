@@ -1,0 +1,1 @@
+"""fabrikit-jsonl-audit: mini-chat audit events as JSON lines."""

@@ -1,0 +1,333 @@
+"""The one finalizer (CI-5): CAS on ``running``, settle at the stored snapshot, keep the answer, enqueue usage +
+audit (+ maybe a summary) — all in one transaction. Losers change nothing and send no terminal."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from uuid import UUID, uuid4
+
+import msgspec
+
+from ..config import MiniChatConfig
+from ..sdk import (
+    AuditAttachment,
+    AuditUsage,
+    LatencyMs,
+    PolicyDecisions,
+    QuotaDecision,
+    ToolCalls,
+    TurnAuditEvent,
+    UsageEvent,
+    UsageTokens,
+)
+from .credits import QuotaPeriods
+from .dedupe import turn_dedupe_key
+from .ids import new_uuid7, strictly_after
+from .ports import AuditEnvelope, Clock, NewMessage, OutboxPort, Store, ThreadSummaryPayload, TurnOutcome, TurnRow
+from .ports import TurnTerminal
+from .provider_usage import ProviderUsage
+from .redaction import redact_field
+from .settlement import Settlement, ToolCounts, TurnSnapshot, derive_billing, row_settlements, settle
+from .summary import Frontier, frozen_range, should_trigger
+from .turns import Ending, completion_signal, keeps_assistant_message, terminal_outcome
+
+_log = logging.getLogger("fabrikit.mini_chat.finalizer")
+
+
+class TurnContext(msgspec.Struct, frozen=True, kw_only=True):
+    """What the producer knows about its turn beyond the stored row (audit content, summary trigger inputs)."""
+
+    tenant_id: UUID
+    user_id: UUID
+    chat_id: UUID
+    turn_id: UUID
+    request_id: UUID
+    user_message_id: UUID
+    user_message_created_at: datetime
+    assistant_message_id: UUID
+    selected_model: str
+    prompt: str = ""
+    attachments: tuple[AuditAttachment, ...] = ()
+    features: tuple[str, ...] = ()
+    messages_truncated: bool = False
+    estimated_context_tokens: int = 0
+    context_window: int = 0
+    max_output_tokens: int = 0
+    has_summary: bool = False
+
+
+class FinalizeResult(msgspec.Struct, frozen=True, kw_only=True):
+    won: bool
+    turn: TurnRow | None = None
+    settlement: Settlement | None = None
+    ending: Ending | None = None  # the ending actually committed (CI-5.3 may change it)
+
+
+LOST = FinalizeResult(won=False)
+
+
+def snapshot_of(turn: TurnRow) -> TurnSnapshot:
+    return TurnSnapshot(
+        effective_tier=turn.effective_tier,  # type: ignore[arg-type]
+        periods=QuotaPeriods(daily=turn.quota_period_daily, monthly=turn.quota_period_monthly),
+        reserve_tokens=turn.reserve_tokens,
+        max_output_tokens_applied=turn.max_output_tokens_applied,
+        reserved_credits_micro=turn.reserved_credits_micro,
+        minimal_generation_floor_applied=turn.minimal_generation_floor_applied,
+        input_multiplier_micro=turn.input_multiplier_micro,
+        output_multiplier_micro=turn.output_multiplier_micro,
+    )
+
+
+class Finalizer:
+    def __init__(self, store: Store, outbox: OutboxPort, clock: Clock, config: MiniChatConfig) -> None:
+        self._store = store
+        self._outbox = outbox
+        self._clock = clock
+        self._config = config
+
+    async def finalize(
+        self,
+        ctx: TurnContext,
+        ending: Ending,
+        *,
+        text: str = "",
+        tools: ToolCounts | None = None,
+        latency: LatencyMs | None = None,
+        stale_cutoff: datetime | None = None,
+    ) -> FinalizeResult:
+        """CI-5.2, with the CI-5.3 second attempt when the first transaction fails."""
+        tools = tools or ToolCounts()
+        try:
+            return await self._attempt(ctx, ending, text, tools, latency, stale_cutoff)
+        except Exception:
+            _log.exception("finalization failed; retrying once", extra={"turn_id": str(ctx.turn_id)})
+        retry = ending
+        if ending.kind in ("completed", "incomplete"):
+            retry = Ending(kind="persistence_failed", dispatched=True, usage=ending.usage)
+        return await self._attempt(ctx, retry, "", tools, latency, stale_cutoff)
+
+    async def _attempt(
+        self,
+        ctx: TurnContext,
+        ending: Ending,
+        text: str,
+        tools: ToolCounts,
+        latency: LatencyMs | None,
+        stale_cutoff: datetime | None,
+    ) -> FinalizeResult:
+        store, now = self._store, self._clock.now()
+        outcome = terminal_outcome(ending)
+        billing = derive_billing(ending)
+        if billing.unknown_error_code:
+            _log.critical("unknown error code at settlement", extra={"error_code": ending.error_code})
+        async with store.tx.write() as txn:
+            turn = await store.turns.cas_terminal(
+                ctx.tenant_id,
+                ctx.turn_id,
+                TurnTerminal(
+                    state=outcome.state,
+                    error_code=outcome.error_code,
+                    error_detail=ending.error_detail,
+                    completion_reason=outcome.completion_reason,
+                    provider_response_id=ending.response_id,
+                    completed_at=now,
+                ),
+                stale_cutoff=stale_cutoff,
+            )
+            if turn is None:
+                return LOST
+            snapshot = snapshot_of(turn)
+            usage = None if ending.kind == "orphan" else ending.usage
+            settlement = settle(billing.method, snapshot, usage, self._config.quota.tolerance_milli)
+            for update in row_settlements(snapshot, settlement, usage, tools, turn.image_count):
+                if await store.quota.settle(ctx.tenant_id, ctx.user_id, update, now):
+                    _log.warning("quota reserved would go negative; clamped", extra={"bucket": update.bucket})
+            assistant_id = None
+            if keeps_assistant_message(outcome.state, text):
+                assistant_id = ctx.assistant_message_id
+                await store.messages.insert(
+                    NewMessage(
+                        id=assistant_id,
+                        tenant_id=ctx.tenant_id,
+                        chat_id=ctx.chat_id,
+                        request_id=ctx.request_id,
+                        role="assistant",
+                        content=text,
+                        created_at=strictly_after(now, ctx.user_message_created_at),
+                        model=turn.effective_model,
+                        usage=usage,
+                        provider_response_id=ending.response_id,
+                        features_used=ctx.features,
+                    )
+                )
+            await store.turns.write_outcome(
+                ctx.tenant_id,
+                ctx.turn_id,
+                TurnOutcome(
+                    settlement_method=settlement.method,
+                    committed_credits_micro=settlement.committed_credits_micro,
+                    overshoot_capped=settlement.overshoot_capped,
+                    web_search_completed_count=tools.web_search,
+                    code_interpreter_completed_count=tools.code_interpreter,
+                    file_search_completed_count=tools.file_search,
+                ),
+                assistant_id,
+            )
+            await store.chats.touch(ctx.tenant_id, ctx.chat_id, now)
+            await self._outbox.enqueue_usage(
+                txn, self._usage_event(ctx, turn, ending, billing.outcome, settlement, usage, tools, now)
+            )
+            await self._outbox.enqueue_audit(
+                txn,
+                AuditEnvelope(type="turn", event=self._audit_event(ctx, turn, outcome.state, ending, usage, text, tools, latency, now)),
+            )
+            if outcome.state == "completed":
+                await self._maybe_summarize(txn, ctx)
+        self._outbox.flush()
+        return FinalizeResult(won=True, turn=turn, settlement=settlement, ending=ending)
+
+    def _usage_event(
+        self,
+        ctx: TurnContext,
+        turn: TurnRow,
+        ending: Ending,
+        billing_outcome: str,
+        settlement: Settlement,
+        usage: ProviderUsage | None,
+        tools: ToolCounts,
+        now: datetime,
+    ) -> UsageEvent:
+        outcome = terminal_outcome(ending)
+        return UsageEvent(
+            tenant_id=ctx.tenant_id,
+            chat_id=ctx.chat_id,
+            request_id=ctx.request_id,
+            requester_type="user",
+            selected_model=ctx.selected_model,
+            effective_model=turn.effective_model,
+            billing_outcome=billing_outcome,  # type: ignore[arg-type]
+            settlement_method=settlement.method,
+            committed_credits_micro=settlement.committed_credits_micro,
+            actual_credits_micro=settlement.committed_credits_micro,
+            overshoot_capped=settlement.overshoot_capped,
+            quota_decision=turn.quota_decision,
+            web_search_calls=tools.web_search,
+            code_interpreter_calls=tools.code_interpreter,
+            timestamp=now,
+            dedupe_key=turn_dedupe_key(ctx.tenant_id, ctx.turn_id, ctx.request_id),
+            user_id=ctx.user_id,
+            turn_id=ctx.turn_id,
+            terminal_state=outcome.state,  # type: ignore[arg-type]
+            error_code=outcome.error_code,
+            completion_signal=completion_signal(outcome.completion_reason),
+            usage=UsageTokens(**msgspec.structs.asdict(usage)) if usage is not None else None,
+            reserve_tokens=turn.reserve_tokens,
+            reserved_credits_micro=turn.reserved_credits_micro,
+            policy_version_applied=turn.policy_version_applied,
+            downgrade_from=ctx.selected_model if turn.quota_decision == "downgrade" else None,
+            downgrade_reason=turn.downgrade_reason,
+        )
+
+    def _audit_event(
+        self,
+        ctx: TurnContext,
+        turn: TurnRow,
+        state: str,
+        ending: Ending,
+        usage: ProviderUsage | None,
+        text: str,
+        tools: ToolCounts,
+        latency: LatencyMs | None,
+        now: datetime,
+    ) -> TurnAuditEvent:
+        cfg = self._config.audit
+        prompt = response = None
+        if cfg.include_content:
+            prompt = redact_field(ctx.prompt, cfg.field_max_bytes).text
+            response = redact_field(text, cfg.field_max_bytes).text if text else None
+        outcome = terminal_outcome(ending)
+        return TurnAuditEvent(
+            event_id=uuid4(),
+            event_type="turn_completed" if state == "completed" else "turn_failed",
+            timestamp=now,
+            tenant_id=ctx.tenant_id,
+            requester_type="user",
+            user_id=ctx.user_id,
+            chat_id=ctx.chat_id,
+            turn_id=ctx.turn_id,
+            request_id=ctx.request_id,
+            terminal_state=state,  # type: ignore[arg-type]
+            selected_model=ctx.selected_model,
+            effective_model=turn.effective_model,
+            latency_ms=latency or LatencyMs(),
+            policy_decisions=PolicyDecisions(
+                quota=QuotaDecision(
+                    decision=turn.quota_decision,
+                    downgrade_from=ctx.selected_model if turn.quota_decision == "downgrade" else None,
+                    downgrade_reason=turn.downgrade_reason,
+                )
+            ),
+            attachments=ctx.attachments,
+            policy_version_applied=turn.policy_version_applied,
+            usage=(
+                AuditUsage(
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    model=turn.effective_model,
+                    cache_read_input_tokens=usage.cache_read_input_tokens,
+                    cache_write_input_tokens=usage.cache_write_input_tokens,
+                    reasoning_tokens=usage.reasoning_tokens,
+                )
+                if usage is not None
+                else None
+            ),
+            error_code=outcome.error_code,
+            prompt=prompt,
+            response=response,
+            tool_calls=ToolCalls(
+                file_search_calls=tools.file_search,
+                web_search_calls=tools.web_search,
+                code_interpreter_calls=tools.code_interpreter,
+            ),
+        )
+
+    async def _maybe_summarize(self, txn: object, ctx: TurnContext) -> None:
+        """CI-9.1/9.2: evaluated in the finalization transaction of a completed turn."""
+        cfg = self._config.thread_summary
+        if not cfg.enabled or not should_trigger(
+            messages_truncated=ctx.messages_truncated,
+            has_summary=ctx.has_summary,
+            estimated_context_tokens=ctx.estimated_context_tokens,
+            context_window=ctx.context_window,
+            max_output_tokens=ctx.max_output_tokens,
+            trigger_pct=cfg.trigger_pct,
+        ):
+            return
+        store = self._store
+        summary = await store.summaries.get(ctx.tenant_id, ctx.chat_id)
+        base = Frontier(summary.frontier_created_at, summary.frontier_message_id) if summary else None
+        newest = await store.messages.newest_before(
+            ctx.tenant_id, ctx.chat_id, (ctx.user_message_created_at, ctx.user_message_id)
+        )
+        target = Frontier(newest.created_at, newest.id) if newest else None
+        frozen = frozen_range(base, target)
+        if frozen is None:
+            return
+        await self._outbox.enqueue_thread_summary(
+            txn,
+            ThreadSummaryPayload(
+                tenant_id=ctx.tenant_id,
+                chat_id=ctx.chat_id,
+                system_request_id=uuid4(),
+                system_task_type="thread_summary_update",
+                target_created_at=frozen.target.created_at,
+                target_message_id=frozen.target.message_id,
+                base_created_at=frozen.base.created_at if frozen.base else None,
+                base_message_id=frozen.base.message_id if frozen.base else None,
+            ),
+        )
+
+
+__all__ = ["LOST", "FinalizeResult", "Finalizer", "TurnContext", "new_uuid7", "snapshot_of"]
