@@ -514,3 +514,41 @@ async def test_target_host_selects_endpoint_and_is_not_forwarded(ups: Upstreams)
             with pytest.raises(ValidationError.__mro__[1]) as info:
                 await client.proxy_request(CTX, req)
             assert info.value.status == 400
+
+
+async def test_ensure_upstream_and_route_are_idempotent_and_updating(ups: Upstreams) -> None:
+    async with oagw_runtime(ups) as h:
+        client = client_of(h)
+        first = await client.ensure_upstream(CTX, upstream_spec(ups, tags=["a"]))
+        again = await client.ensure_upstream(CTX, upstream_spec(ups, tags=["a"]))
+        assert again == first
+        changed = await client.ensure_upstream(CTX, upstream_spec(ups, tags=["b"]))
+        assert changed.id == first.id and changed.tags == ["b"]
+        assert len(await client.list_upstreams(CTX)) == 1
+
+        route = await client.ensure_route(CTX, route_spec(first, "/echo", ("GET",)))
+        assert await client.ensure_route(CTX, route_spec(first, "/echo", ("GET",))) == route
+        updated = await client.ensure_route(CTX, route_spec(first, "/echo", ("GET",), priority=3))
+        assert updated.id == route.id and updated.priority == 3
+        assert len(await client.list_routes(CTX, upstream_id=first.id)) == 1
+        async with await client.proxy_request(CTX, ProxyRequest(method="GET", alias="echo", path="/echo")) as r:
+            assert r.status == 200
+            await r.read()
+
+
+async def test_circuit_breaker_opens_after_failures(ups: Upstreams) -> None:
+    from fabrikit.modules.oagw.sdk import CircuitBreakerOpenError
+
+    breaker = {"enabled": True, "failure_threshold": 2, "open_secs": 60, "half_open_probes": 1}
+    async with oagw_runtime(ups, oagw={"circuit_breaker": breaker}) as h:
+        await provision(h, ups)
+        client = client_of(h)
+        for _ in range(2):
+            async with await client.proxy_request(CTX, ProxyRequest(method="GET", alias="echo", path="/fail")) as r:
+                assert r.status == 500
+                await r.read()
+        calls = len(ups.requests)
+        with pytest.raises(CircuitBreakerOpenError) as info:
+            await client.proxy_request(CTX, ProxyRequest(method="GET", alias="echo", path="/echo"))
+        assert info.value.response_headers()["X-Circuit-State"] == "open"
+        assert len(ups.requests) == calls  # the upstream was not touched
