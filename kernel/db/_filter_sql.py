@@ -65,7 +65,7 @@ _TRUE = "1 = 1"
 _SQL_OPS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 # PostgreSQL infers a parameter's type from the column; casting keeps int64 literals valid against INTEGER
 # columns and float8 literals exact against REAL ones.
-_PG_CASTS = {"float": "DOUBLE PRECISION", "decimal": "NUMERIC"}
+_PG_CASTS = {"int": "BIGINT", "float": "DOUBLE PRECISION", "decimal": "NUMERIC"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,19 +34,33 @@ class PluginSpec:
     description: str = ""
 
     def __post_init__(self) -> None:
-        # Most specs chain from the base id; some (oagw's auth/guard/transform) are root types whose schema
-        # still extends the base through allOf. Both are GTS type ids.
+        # Most specs chain from the base id; some (oagw's auth/guard/transform) are root types with the
+        # base's shape. Both are GTS type ids.
         if not self.id.startswith("gts.") or not self.id.endswith("~"):
             raise PluginDefinitionError(f"plugin spec id '{self.id}' must be a GTS type id (gts.…~)")
 
+    @property
+    def derives_from_base(self) -> bool:
+        return self.id.startswith(PLUGIN_BASE_SCHEMA_ID)
+
     def schema(self) -> dict[str, Any]:
-        """The derived JSON Schema registered in the types registry (K-10)."""
+        """The JSON Schema registered in the types registry (K-10).
+
+        A spec chained from ``gts.x.core.modkit.plugin.v1~`` extends the base through ``allOf``. A root spec (oagw's
+        ``gts.x.core.oagw.auth_plugin.v1~``) cannot: the base pins instance ids to its own prefix with
+        ``x-gts-ref: "/$id"``, so a root spec repeats the base's shape with its own ``x-gts-ref`` instead.
+        """
         props, defs = _properties_schema(self.properties)
         schema: dict[str, Any] = {
             "$id": "gts://" + self.id,
             "$schema": DRAFT_07,
             "type": "object",
-            "allOf": [{"$ref": "gts://" + PLUGIN_BASE_SCHEMA_ID}],
+        }
+        if self.derives_from_base:
+            schema["allOf"] = [{"$ref": "gts://" + PLUGIN_BASE_SCHEMA_ID}]
+        else:
+            schema["required"] = ["id", "vendor", "priority", "properties"]
+        schema |= {
             "properties": {
                 "id": {"type": "string", "x-gts-ref": "/$id"},
                 "vendor": {"type": "string"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Literal, Protocol, runtime_checkable
 
 import msgspec
+
 from fabrikit.kernel.security import Secret
 
 from ._sdk_plugins import AuthContext

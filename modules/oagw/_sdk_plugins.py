@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
 import msgspec
+
 from fabrikit.kernel.security import Secret, SecurityContext
 
 from ._sdk_errors import SecretNotFoundError

@@ -54,7 +54,11 @@ class OagwConfig(ConfigStruct):
             raise ValueError("max_body_size_bytes must be >= 0")
         if self.token_cache_capacity < 1 or self.pool_max_connections < 1:
             raise ValueError("token_cache_capacity and pool_max_connections must be >= 1")
-        if self.token_cache_ttl_secs < 0 or self.config_cache_ttl_secs < 0 or self.tenant_chain_cache_ttl_secs < 0:
+        if (
+            self.token_cache_ttl_secs < 0
+            or self.config_cache_ttl_secs < 0
+            or self.tenant_chain_cache_ttl_secs < 0
+        ):
             raise ValueError("cache TTLs must be >= 0")
         try:
             NetworkAllowlist(self.private_network_allowlist)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
+
 from fabrikit.kernel import Capability, ClientScope, Manifest, Module, ModuleContext, hookimpl
 from fabrikit.kernel.http import RestRegistrar
 from fabrikit.kernel.plugins import PluginSpec
@@ -43,7 +44,9 @@ AUTH_PLUGIN_SPEC = PluginSpec(
     AUTH_PLUGIN_SPEC_ID, AuthPlugin, description="oagw auth plugin: adds credentials to outbound requests"
 )
 GUARD_PLUGIN_SPEC = PluginSpec(
-    GUARD_PLUGIN_SPEC_ID, GuardPlugin, description="oagw guard plugin: allows or rejects requests and responses"
+    GUARD_PLUGIN_SPEC_ID,
+    GuardPlugin,
+    description="oagw guard plugin: allows or rejects requests and responses",
 )
 TRANSFORM_PLUGIN_SPEC = PluginSpec(
     TRANSFORM_PLUGIN_SPEC_ID, TransformPlugin, description="oagw transform plugin: edits headers and query"
@@ -70,20 +73,6 @@ def gts_types() -> list[dict[str, Any]]:
         _type_schema(PROTOCOL_TYPE_ID, None, "oagw upstream protocol"),
         {"id": HTTP_PROTOCOL_ID},
     ]
-
-
-def _bundled_auth_plugins(tokens: OAuth2Tokens) -> dict[str, AuthPlugin]:
-    """Interim wiring of ``fabrikit.plugins.oagw_auth`` (looked up after the hub, so plugin-phase instances win).
-
-    The types registry rejects instances of specs that are not chained from the kernel plugin base (the base's
-    ``id`` carries ``x-gts-ref: /$id`` resolved against the base schema), so the auth plugins cannot go through the
-    plugin phase yet; remove this once it accepts ``gts.x.core.oagw.auth_plugin.v1~…`` instances.
-    """
-    try:
-        from fabrikit.plugins.oagw_auth.plugin import auth_plugins
-    except ImportError:
-        return {}
-    return auth_plugins(tokens)
 
 
 class Oagw(Module):
@@ -151,7 +140,7 @@ class Oagw(Module):
             platform=platform,
             engine=self.engine,
             policy=policy,
-            plugins=PluginDirectory(ctx.hub, fallback_auth=_bundled_auth_plugins(self.tokens)),
+            plugins=PluginDirectory(ctx.hub),
             limiters=limiters,
             tokens=self.tokens,
         )

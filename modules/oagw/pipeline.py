@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import structlog
+
 from fabrikit.kernel import ClientHub, ClientScope
 from fabrikit.kernel.security import SecurityContext
 
@@ -173,7 +174,9 @@ class ProxyPipeline:
         self._round_robin: dict[str, int] = {}
 
     # --- G-12.1 -------------------------------------------------------------------------------------------------
-    async def run(self, ctx: SecurityContext, req: ProxyRequest, *, client_ip: str | None = None) -> ProxyResponse:
+    async def run(
+        self, ctx: SecurityContext, req: ProxyRequest, *, client_ip: str | None = None
+    ) -> ProxyResponse:
         call = _Call(ctx, req)
         try:
             return await self._run(call, client_ip)
@@ -238,7 +241,9 @@ class ProxyPipeline:
                 await plugin.on_request(tctx)
                 query, headers = list(tctx.query), [(k.lower(), v) for k, v in tctx.headers]
             except Exception as exc:
-                _log.warning("oagw_transform_failed", alias=call.label, hook="on_request", error=type(exc).__name__)
+                _log.warning(
+                    "oagw_transform_failed", alias=call.label, hook="on_request", error=type(exc).__name__
+                )
         # 12. endpoint, 13. scheme, 14. network policy for IP literals and Host
         endpoint = self._endpoint(upstream, target_host)
         call.host = endpoint.host
@@ -292,16 +297,20 @@ class ProxyPipeline:
         req = call.req
         if is_failure_status(reply.status):
             call.settle(True)  # otherwise the body's end decides (an aborted stream is a failure)
-        if reply.status == 401 and upstream.auth is not None and upstream.auth.type in _OAUTH2_IDS:
-            if self.tokens is not None:
-                self.tokens.evict_for(call.ctx, upstream.auth.type, upstream.auth.config)
+        oauth2 = upstream.auth is not None and upstream.auth.type in _OAUTH2_IDS
+        if reply.status == 401 and oauth2 and self.tokens is not None and upstream.auth is not None:
+            self.tokens.evict_for(call.ctx, upstream.auth.type, upstream.auth.config)  # SHOULD (G-14.6)
         headers = list(reply.headers)
         for item in guards:
             guard = self.plugins.guard(item.plugin_ref)
             if guard is None:
                 raise DownstreamError("a configured guard plugin is not available", status=500)
             gctx = GuardContext(
-                method=req.method, path=req.path, headers=headers, config=dict(item.config), status=reply.status
+                method=req.method,
+                path=req.path,
+                headers=headers,
+                config=dict(item.config),
+                status=reply.status,
             )
             _raise_if_rejected(await _guarded(guard.check_response(gctx)))
         for plugin, config in call.transforms:
@@ -310,7 +319,9 @@ class ProxyPipeline:
                 await plugin.on_response(rctx)
                 headers = list(rctx.headers)
             except Exception as exc:
-                _log.warning("oagw_transform_failed", alias=call.label, hook="on_response", error=type(exc).__name__)
+                _log.warning(
+                    "oagw_transform_failed", alias=call.label, hook="on_response", error=type(exc).__name__
+                )
         headers = apply_header_rules(headers, upstream.headers.response if upstream.headers else None)
         headers.extend(rate_limit_headers(decisions))
         headers = filter_response_headers(headers)
@@ -333,7 +344,9 @@ class ProxyPipeline:
             self._log_line(call, reply.status, "upstream", None, reply.bytes_in)
 
         metrics.REQUESTS.labels(
-            upstream=call.label, method=req.method, status_class=metrics.status_class(reply.status),
+            upstream=call.label,
+            method=req.method,
+            status_class=metrics.status_class(reply.status),
             error_source="upstream",
         ).inc()
         return ProxyResponse(reply.status, headers, self._body(call, reply), on_close=finish)
@@ -381,7 +394,9 @@ class ProxyPipeline:
             raise AuthenticationFailedError("authentication with the upstream failed") from None
         return [(k.lower(), v) for k, v in actx.headers]
 
-    async def _check_request(self, item: PluginItem, req: ProxyRequest, headers: list[tuple[str, str]]) -> None:
+    async def _check_request(
+        self, item: PluginItem, req: ProxyRequest, headers: list[tuple[str, str]]
+    ) -> None:
         guard = self.plugins.guard(item.plugin_ref)
         if guard is None:
             raise DownstreamError("a configured guard plugin is not available", status=500)
@@ -466,7 +481,9 @@ class ProxyPipeline:
     async def _failed(self, call: _Call, exc: OagwError) -> None:
         if exc.instance is None:
             exc.instance = f"/{call.req.alias}{call.req.path}"
-        if call.sent and (isinstance(exc, _UPSTREAM_FAILURES) or (isinstance(exc, DownstreamError) and exc.status == 502)):
+        if call.sent and (
+            isinstance(exc, _UPSTREAM_FAILURES) or (isinstance(exc, DownstreamError) and exc.status == 502)
+        ):
             call.settle(True)
         else:
             call.settle(None)
@@ -483,11 +500,15 @@ class ProxyPipeline:
     async def _notify_error(self, call: _Call, exc: OagwError) -> None:
         """G-12.3: ``on_error`` transforms are told; they cannot change the outcome."""
         for plugin, config in call.transforms:
-            ectx = TransformErrorContext(type=exc.problem_type, status=exc.status, detail=exc.detail, config=config)
+            ectx = TransformErrorContext(
+                type=exc.problem_type, status=exc.status, detail=exc.detail, config=config
+            )
             try:
                 await plugin.on_error(ectx)
             except Exception as err:
-                _log.warning("oagw_transform_failed", alias=call.label, hook="on_error", error=type(err).__name__)
+                _log.warning(
+                    "oagw_transform_failed", alias=call.label, hook="on_error", error=type(err).__name__
+                )
 
     def _log_line(self, call: _Call, status: int, source: str, error_type: str | None, bytes_in: int) -> None:
         """G-20.1: one line per request; never bodies, queries, credential headers or secrets."""

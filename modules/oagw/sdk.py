@@ -90,6 +90,7 @@ from ._sdk_models import (
     UpstreamUpdate,
 )
 from ._sdk_multipart import Multipart
+from ._sdk_oauth2 import ClientAuthMethod, ClientCredentialsGrant, OAuth2TokenSource
 from ._sdk_plugins import (
     ALLOW,
     Allow,
@@ -146,6 +147,8 @@ __all__ = [
     "BodyKind",
     "Burst",
     "CircuitBreakerOpenError",
+    "ClientAuthMethod",
+    "ClientCredentialsGrant",
     "ConflictError",
     "ConnectionTimeoutError",
     "CorsConfig",
@@ -166,6 +169,7 @@ __all__ = [
     "Multipart",
     "NotFoundError",
     "NotSse",
+    "OAuth2TokenSource",
     "OagwClient",
     "OagwError",
     "PayloadTooLargeError",

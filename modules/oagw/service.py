@@ -9,6 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 import msgspec
+
 from fabrikit.kernel.security import Secret, SecurityContext
 
 from .domain.limiter import RateLimiterRegistry
@@ -56,7 +57,9 @@ class PlatformPort(Protocol):
 
 
 class ProxyPort(Protocol):
-    async def run(self, ctx: SecurityContext, req: ProxyRequest, *, client_ip: str | None) -> ProxyResponse: ...
+    async def run(
+        self, ctx: SecurityContext, req: ProxyRequest, *, client_ip: str | None
+    ) -> ProxyResponse: ...
 
 
 class Target(msgspec.Struct, frozen=True, kw_only=True):
@@ -148,7 +151,9 @@ class OagwService:
         await self.platform.authorize(ctx, UPSTREAM_TYPE_ID, "read")
         return await self.upstreams.list(ctx.subject_tenant_id, limit=limit, offset=offset)
 
-    async def _replace_upstream(self, ctx: SecurityContext, current: Upstream, spec: UpstreamUpdate) -> Upstream:
+    async def _replace_upstream(
+        self, ctx: SecurityContext, current: Upstream, spec: UpstreamUpdate
+    ) -> Upstream:
         updated = replace_upstream(current, spec)
         if updated == current:
             return current
@@ -269,7 +274,10 @@ class OagwService:
                 try:
                     return await self.create_route(ctx, spec)
                 except ConflictError:
-                    if not any(route_ensure_key(r) == key for r in await self._siblings(key[0], ctx.subject_tenant_id)):
+                    if not any(
+                        route_ensure_key(r) == key
+                        for r in await self._siblings(key[0], ctx.subject_tenant_id)
+                    ):
                         raise
                     continue
             await self.platform.authorize(ctx, ROUTE_TYPE_ID, "update")

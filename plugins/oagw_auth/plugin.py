@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fabrikit.kernel import PluginContext, PluginDef, hookimpl
-from fabrikit.modules.oagw._sdk_oauth2 import ClientAuthMethod, ClientCredentialsGrant, OAuth2TokenSource
 from fabrikit.modules.oagw.sdk import (
     APIKEY_AUTH_ID,
     AUTH_PLUGIN_SPEC_ID,
@@ -20,6 +19,9 @@ from fabrikit.modules.oagw.sdk import (
     OAUTH2_CLIENT_CRED_AUTH_ID,
     OAUTH2_CLIENT_CRED_BASIC_AUTH_ID,
     AuthContext,
+    ClientAuthMethod,
+    ClientCredentialsGrant,
+    OAuth2TokenSource,
     ValidationError,
 )
 

@@ -28,6 +28,7 @@ from fabrikit.modules.oagw.sdk import (
 )
 from fabrikit.modules.tenant_resolver.module import TenantResolver
 from fabrikit.modules.types_registry.module import TypesRegistryModule
+from fabrikit.plugins.oagw_auth.plugin import DEFINITIONS as OAGW_AUTH
 from fabrikit.plugins.single_tenant.plugin import DEFINITION as SINGLE_TENANT
 from fabrikit.plugins.static_authn.plugin import DEFINITION as STATIC_AUTHN
 from fabrikit.plugins.static_authz.plugin import DEFINITION as STATIC_AUTHZ
@@ -54,8 +55,12 @@ def oagw_runtime(
     if allowlisted:
         cfg["private_network_allowlist"] = [f"127.0.0.1:{ups.port}"]
     cfg.update(oagw or {})
-    all_secrets = [{"key": "api-key", "value": SECRET_VALUE}, {"key": "client-id", "value": "client-1"},
-                   {"key": "client-secret", "value": "client-secret-value"}, *secrets]
+    all_secrets = [
+        {"key": "api-key", "value": SECRET_VALUE},
+        {"key": "client-id", "value": "client-1"},
+        {"key": "client-secret", "value": "client-secret-value"},
+        *secrets,
+    ]
     config = {
         "modules": {
             "api-gateway": {"config": {"bind_addr": "127.0.0.1:0"}},
@@ -70,8 +75,16 @@ def oagw_runtime(
         "logging": {"level": "warning"},
     }
     return RuntimeHarness(
-        modules=[TypesRegistryModule, AuthnResolver, ApiGateway, AuthzResolver, TenantResolver, CredStore, Oagw],
-        plugins=[STATIC_AUTHN, STATIC_AUTHZ, STATIC_CREDSTORE, SINGLE_TENANT],
+        modules=[
+            TypesRegistryModule,
+            AuthnResolver,
+            ApiGateway,
+            AuthzResolver,
+            TenantResolver,
+            CredStore,
+            Oagw,
+        ],
+        plugins=[STATIC_AUTHN, STATIC_AUTHZ, STATIC_CREDSTORE, SINGLE_TENANT, *OAGW_AUTH],
         config=config,
     )
 
@@ -81,7 +94,12 @@ def client_of(h: RuntimeHarness) -> OagwClient:
 
 
 def upstream_spec(
-    ups: Upstreams, *, alias: str | None = "echo", host: str = "127.0.0.1", port: int | None = None, **fields: Any
+    ups: Upstreams,
+    *,
+    alias: str | None = "echo",
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    **fields: Any,
 ) -> UpstreamSpec:
     return UpstreamSpec(
         server=Server(endpoints=[Endpoint(host=host, scheme="http", port=port or ups.port)]),
@@ -92,7 +110,10 @@ def upstream_spec(
 
 
 def route_spec(
-    upstream: Upstream, path: str = "/", methods: Sequence[str] = ("GET", "POST", "PUT", "DELETE", "PATCH"), **kw: Any
+    upstream: Upstream,
+    path: str = "/",
+    methods: Sequence[str] = ("GET", "POST", "PUT", "DELETE", "PATCH"),
+    **kw: Any,
 ) -> RouteSpec:
     match_fields = {k: kw.pop(k) for k in ("query_allowlist", "path_suffix_mode") if k in kw}
     return RouteSpec(
@@ -103,7 +124,12 @@ def route_spec(
 
 
 async def provision(
-    h: RuntimeHarness, ups: Upstreams, *, alias: str = "echo", path: str = "/", route: Mapping[str, Any] | None = None,
+    h: RuntimeHarness,
+    ups: Upstreams,
+    *,
+    alias: str = "echo",
+    path: str = "/",
+    route: Mapping[str, Any] | None = None,
     **fields: Any,
 ) -> Upstream:
     client = client_of(h)
@@ -116,5 +142,6 @@ def apikey_auth() -> AuthConfig:
     from fabrikit.modules.oagw.sdk import APIKEY_AUTH_ID
 
     return AuthConfig(
-        type=APIKEY_AUTH_ID, config={"header": "Authorization", "prefix": "Bearer ", "secret_ref": "cred://api-key"}
+        type=APIKEY_AUTH_ID,
+        config={"header": "Authorization", "prefix": "Bearer ", "secret_ref": "cred://api-key"},
     )

@@ -113,7 +113,9 @@ async def test_secret_never_reaches_logs(ups: Upstreams) -> None:
 async def test_sse_events_arrive_while_upstream_still_sending(ups: Upstreams) -> None:
     async with oagw_runtime(ups) as h:
         await provision(h, ups)
-        resp = await client_of(h).proxy_request(CTX, ProxyRequest(method="GET", alias="echo", path="/sse-gated"))
+        resp = await client_of(h).proxy_request(
+            CTX, ProxyRequest(method="GET", alias="echo", path="/sse-gated")
+        )
         stream = from_response(resp)
         async with stream:
             events = aiter(stream)  # type: ignore[arg-type]
@@ -129,7 +131,9 @@ async def test_sse_events_arrive_while_upstream_still_sending(ups: Upstreams) ->
 async def test_upstream_500_is_returned_not_raised(ups: Upstreams) -> None:
     async with oagw_runtime(ups) as h:
         await provision(h, ups)
-        async with await client_of(h).proxy_request(CTX, ProxyRequest(method="GET", alias="echo", path="/fail")) as r:
+        async with await client_of(h).proxy_request(
+            CTX, ProxyRequest(method="GET", alias="echo", path="/fail")
+        ) as r:
             assert r.status == 500
             assert r.error_source == "upstream"
             assert b"upstream exploded" in await r.read()
@@ -153,7 +157,9 @@ async def test_unknown_alias_404_and_disabled_503(ups: Upstreams) -> None:
             await client.proxy_request(CTX, ProxyRequest(method="GET", alias="nope", path="/"))
         up = await provision(h, ups)
         await client.update_upstream(
-            CTX, up.id, UpstreamUpdate(server=up.server, protocol=up.protocol, enabled=False, tags=[], alias="echo")
+            CTX,
+            up.id,
+            UpstreamUpdate(server=up.server, protocol=up.protocol, enabled=False, tags=[], alias="echo"),
         )
         with pytest.raises(UpstreamDisabledError):
             await client.proxy_request(CTX, ProxyRequest(method="GET", alias="echo", path="/echo"))
@@ -166,7 +172,9 @@ async def test_loopback_and_metadata_refused_without_allowance(ups: Upstreams) -
         with pytest.raises(TargetBlockedError) as info:
             await client.proxy_request(CTX, ProxyRequest(method="GET", alias="echo", path="/echo"))
         assert "127.0.0.1" not in info.value.detail
-        meta = await client.create_upstream(CTX, upstream_spec(ups, alias="meta", host="169.254.169.254", port=80))
+        meta = await client.create_upstream(
+            CTX, upstream_spec(ups, alias="meta", host="169.254.169.254", port=80)
+        )
         await client.create_route(CTX, route_spec(meta))
         with pytest.raises(TargetBlockedError):
             await client.proxy_request(CTX, ProxyRequest(method="GET", alias="meta", path="/"))
@@ -183,12 +191,18 @@ async def test_allowances_let_loopback_through_but_metadata_never(ups: Upstreams
         named = await client.create_upstream(CTX, upstream_spec(ups, alias=None, host="localhost"))  # type: ignore[arg-type]
         assert named.alias == f"localhost:{ups.port}"
         await client.create_route(CTX, route_spec(named))
-        async with await client.proxy_request(CTX, ProxyRequest(method="GET", alias=named.alias, path="/echo")) as r:
+        async with await client.proxy_request(
+            CTX, ProxyRequest(method="GET", alias=named.alias, path="/echo")
+        ) as r:
             assert r.status == 200
             await r.read()
-        flagged = await client.create_upstream(CTX, upstream_spec(ups, alias="flagged", allow_private_network=True))
+        flagged = await client.create_upstream(
+            CTX, upstream_spec(ups, alias="flagged", allow_private_network=True)
+        )
         await client.create_route(CTX, route_spec(flagged))
-        async with await client.proxy_request(CTX, ProxyRequest(method="GET", alias="flagged", path="/echo")) as r:
+        async with await client.proxy_request(
+            CTX, ProxyRequest(method="GET", alias="flagged", path="/echo")
+        ) as r:
             assert r.status == 200
             await r.read()
         meta = await client.create_upstream(
@@ -253,11 +267,15 @@ async def test_user_scope_isolates_subjects_and_route_scope_isolates_routes(ups:
         two = await client.create_upstream(CTX, upstream_spec(ups, alias="two", rate_limit=route_limit))
         await client.create_route(CTX, route_spec(two, "/echo/a"))
         await client.create_route(CTX, route_spec(two, "/echo/b"))
-        async with await client.proxy_request(CTX, ProxyRequest(method="GET", alias="two", path="/echo/a")) as r:
+        async with await client.proxy_request(
+            CTX, ProxyRequest(method="GET", alias="two", path="/echo/a")
+        ) as r:
             await r.read()
         with pytest.raises(RateLimitExceededError):
             await client.proxy_request(CTX, ProxyRequest(method="GET", alias="two", path="/echo/a"))
-        async with await client.proxy_request(CTX, ProxyRequest(method="GET", alias="two", path="/echo/b")) as r:
+        async with await client.proxy_request(
+            CTX, ProxyRequest(method="GET", alias="two", path="/echo/b")
+        ) as r:
             assert r.status == 200
             await r.read()
 
@@ -287,10 +305,14 @@ async def test_sse_idle_gap_raises_from_iterator(ups: Upstreams) -> None:
     async with oagw_runtime(ups, oagw={"streaming_idle_timeout_secs": 0.2}) as h:
         await provision(h, ups)
         resp = await client_of(h).proxy_request(CTX, ProxyRequest(method="GET", alias="echo", path="/stall"))
-        chunks = []
-        with pytest.raises(IdleTimeoutError):
+        chunks: list[bytes] = []
+
+        async def drain() -> None:
             async for chunk in resp.iter_bytes():
                 chunks.append(chunk)
+
+        with pytest.raises(IdleTimeoutError):
+            await drain()
         assert chunks == [b'data: {"i": 0}\n\n']
 
 
@@ -304,9 +326,13 @@ async def test_body_cut_mid_stream_raises_stream_aborted(ups: Upstreams) -> None
 
 async def test_query_allowlist_and_suffix_mode(ups: Upstreams) -> None:
     async with oagw_runtime(ups) as h:
-        await provision(h, ups, path="/echo/exact", route={"query_allowlist": ["ok"], "path_suffix_mode": "disabled"})
+        await provision(
+            h, ups, path="/echo/exact", route={"query_allowlist": ["ok"], "path_suffix_mode": "disabled"}
+        )
         client = client_of(h)
-        async with await client.proxy_request(CTX, ProxyRequest.from_uri("GET", "/echo/echo/exact?ok=1")) as r:
+        async with await client.proxy_request(
+            CTX, ProxyRequest.from_uri("GET", "/echo/echo/exact?ok=1")
+        ) as r:
             assert echoed(await r.read())["raw_path"] == "/echo/exact?ok=1"
         with pytest.raises(ValidationError):
             await client.proxy_request(CTX, ProxyRequest.from_uri("GET", "/echo/echo/exact?bad=1"))
@@ -337,7 +363,9 @@ async def test_response_headers_filtered_and_rules_applied(ups: Upstreams) -> No
     headers = HeadersConfig(response=ResponseHeaderRules(set={"x-set": "v"}, remove=["x-remove-me"]))
     async with oagw_runtime(ups) as h:
         await provision(h, ups, headers=headers)
-        async with await client_of(h).proxy_request(CTX, ProxyRequest(method="GET", alias="echo", path="/headers")) as r:
+        async with await client_of(h).proxy_request(
+            CTX, ProxyRequest(method="GET", alias="echo", path="/headers")
+        ) as r:
             assert r.header("x-set") == "v"
             assert r.header("x-kept") == "1"
             assert r.header("x-remove-me") is None
@@ -348,7 +376,9 @@ async def test_response_headers_filtered_and_rules_applied(ups: Upstreams) -> No
 
 
 async def test_request_header_rules_and_passthrough(ups: Upstreams) -> None:
-    rules = RequestHeaderRules(set={"x-api-version": "2"}, passthrough="allowlist", passthrough_allowlist=["x-trace"])
+    rules = RequestHeaderRules(
+        set={"x-api-version": "2"}, passthrough="allowlist", passthrough_allowlist=["x-trace"]
+    )
     async with oagw_runtime(ups) as h:
         await provision(h, ups, headers=HeadersConfig(request=rules))
         req = post("/echo", headers=[("X-Trace", "t1"), ("X-Other", "no"), ("X-OAGW-Anything", "no")])
@@ -396,7 +426,10 @@ async def test_streamed_request_bodies(ups: Upstreams) -> None:
         assert echoed_upload(ups) == (b"single", True)
         with pytest.raises(PayloadTooLargeError):
             await client.proxy_request(
-                CTX, ProxyRequest(method="POST", alias="echo", path="/upload", body=chunks_of(b"x" * 10, b"y" * 10))
+                CTX,
+                ProxyRequest(
+                    method="POST", alias="echo", path="/upload", body=chunks_of(b"x" * 10, b"y" * 10)
+                ),
             )
         with pytest.raises(PayloadTooLargeError):
             await client.proxy_request(CTX, post("/upload", body=b"z" * 17))
@@ -460,7 +493,11 @@ async def test_oauth2_basic_variant_and_discovery(ups: Upstreams) -> None:
 async def test_oauth2_missing_client_credentials_fail(ups: Upstreams) -> None:
     auth = AuthConfig(
         type=OAUTH2_CLIENT_CRED_AUTH_ID,
-        config={"token_endpoint": ups.base + "/token", "client_id_ref": "absent", "client_secret_ref": "client-secret"},
+        config={
+            "token_endpoint": ups.base + "/token",
+            "client_id_ref": "absent",
+            "client_secret_ref": "client-secret",
+        },
     )
     async with oagw_runtime(ups) as h:
         await provision(h, ups, auth=auth)
@@ -489,7 +526,9 @@ async def test_upstream_update_applies_to_next_request(ups: Upstreams) -> None:
         await client.update_upstream(
             CTX,
             up.id,
-            UpstreamUpdate(server=up.server, protocol=up.protocol, enabled=True, tags=[], alias="echo", headers=headers),
+            UpstreamUpdate(
+                server=up.server, protocol=up.protocol, enabled=True, tags=[], alias="echo", headers=headers
+            ),
         )
         async with await client.proxy_request(CTX, post("/echo")) as r:
             assert header_of(echoed(await r.read()), "x-v") == "2"
@@ -500,17 +539,24 @@ async def test_target_host_selects_endpoint_and_is_not_forwarded(ups: Upstreams)
         client = client_of(h)
         spec = upstream_spec(ups, alias="pool")
         spec.server = Server(
-            endpoints=[Endpoint(host="127.0.0.1", scheme="http", port=ups.port), Endpoint(host="127.0.0.2", scheme="http", port=ups.port)]
+            endpoints=[
+                Endpoint(host="127.0.0.1", scheme="http", port=ups.port),
+                Endpoint(host="127.0.0.2", scheme="http", port=ups.port),
+            ]
         )
         pool = await client.create_upstream(CTX, spec)
         await client.create_route(CTX, route_spec(pool))
-        req = ProxyRequest(method="GET", alias="pool", path="/echo", headers=[("X-OAGW-Target-Host", "127.0.0.1")])
+        req = ProxyRequest(
+            method="GET", alias="pool", path="/echo", headers=[("X-OAGW-Target-Host", "127.0.0.1")]
+        )
         async with await client.proxy_request(CTX, req) as r:
             seen = echoed(await r.read())
         assert header_of(seen, "x-oagw-target-host") is None
         assert header_of(seen, "host") == f"127.0.0.1:{ups.port}"
         for bad in ("bad host!", "10.0.0.9"):
-            req = ProxyRequest(method="GET", alias="pool", path="/echo", headers=[("X-OAGW-Target-Host", bad)])
+            req = ProxyRequest(
+                method="GET", alias="pool", path="/echo", headers=[("X-OAGW-Target-Host", bad)]
+            )
             with pytest.raises(ValidationError.__mro__[1]) as info:
                 await client.proxy_request(CTX, req)
             assert info.value.status == 400
@@ -523,15 +569,19 @@ async def test_ensure_upstream_and_route_are_idempotent_and_updating(ups: Upstre
         again = await client.ensure_upstream(CTX, upstream_spec(ups, tags=["a"]))
         assert again == first
         changed = await client.ensure_upstream(CTX, upstream_spec(ups, tags=["b"]))
-        assert changed.id == first.id and changed.tags == ["b"]
+        assert changed.id == first.id
+        assert changed.tags == ["b"]
         assert len(await client.list_upstreams(CTX)) == 1
 
         route = await client.ensure_route(CTX, route_spec(first, "/echo", ("GET",)))
         assert await client.ensure_route(CTX, route_spec(first, "/echo", ("GET",))) == route
         updated = await client.ensure_route(CTX, route_spec(first, "/echo", ("GET",), priority=3))
-        assert updated.id == route.id and updated.priority == 3
+        assert updated.id == route.id
+        assert updated.priority == 3
         assert len(await client.list_routes(CTX, upstream_id=first.id)) == 1
-        async with await client.proxy_request(CTX, ProxyRequest(method="GET", alias="echo", path="/echo")) as r:
+        async with await client.proxy_request(
+            CTX, ProxyRequest(method="GET", alias="echo", path="/echo")
+        ) as r:
             assert r.status == 200
             await r.read()
 
@@ -544,7 +594,9 @@ async def test_circuit_breaker_opens_after_failures(ups: Upstreams) -> None:
         await provision(h, ups)
         client = client_of(h)
         for _ in range(2):
-            async with await client.proxy_request(CTX, ProxyRequest(method="GET", alias="echo", path="/fail")) as r:
+            async with await client.proxy_request(
+                CTX, ProxyRequest(method="GET", alias="echo", path="/fail")
+            ) as r:
                 assert r.status == 500
                 await r.read()
         calls = len(ups.requests)

@@ -52,7 +52,7 @@ class Upstreams:
         await site.start()
         server = site._server
         assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -79,7 +79,9 @@ class Upstreams:
         return web.json_response({"slow": True})
 
     async def _sse_response(self, request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
         await response.prepare(request)
         return response
 
@@ -141,7 +143,9 @@ class Upstreams:
 
     async def cut(self, request: web.Request) -> web.StreamResponse:
         """Announces 1000 bytes, sends 10, then drops the connection."""
-        response = web.StreamResponse(headers={"Content-Length": "1000", "Content-Type": "application/octet-stream"})
+        response = web.StreamResponse(
+            headers={"Content-Length": "1000", "Content-Type": "application/octet-stream"}
+        )
         await response.prepare(request)
         await response.write(b"0123456789")
         assert request.transport is not None
@@ -170,7 +174,9 @@ class Upstreams:
 
     async def token(self, request: web.Request) -> web.Response:
         form = dict(await request.post())
-        self.token_calls.append({"form": {k: str(v) for k, v in form.items()}, "auth": request.headers.get("Authorization")})
+        self.token_calls.append(
+            {"form": {k: str(v) for k, v in form.items()}, "auth": request.headers.get("Authorization")}
+        )
         client_id = form.get("client_id")
         if request.headers.get("Authorization", "").startswith("Basic "):
             raw = base64.b64decode(request.headers["Authorization"][6:]).decode()

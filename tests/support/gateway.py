@@ -277,10 +277,15 @@ def gateway(
     plugins: Mapping[str, Any] | None = None,
     enable: Sequence[str] = (),
     home: str | None = None,
+    module_configs: Mapping[str, Any] | None = None,
 ) -> RuntimeHarness:
-    """A harness with the gateway, authn and the given test modules all enabled."""
-    extra = {m.manifest.name: None for m in modules}
+    """A harness with the gateway, authn and the given test modules all enabled.
+
+    ``module_configs`` maps a module name to its ``config`` block (e.g. ``{"types-registry": {...}}``).
+    """
+    extra: dict[str, Any] = {m.manifest.name: None for m in modules}
     extra.update({name: None for name in enable})
+    extra.update({name: {"config": dict(cfg)} for name, cfg in (module_configs or {}).items()})
     config = gateway_config(gw, authn, extra, plugins)
     return RuntimeHarness(
         modules=[TypesRegistryModule, AuthnResolver, ApiGateway, ModuleOrchestrator, *modules],

@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from fabrikit.kernel.http import problem_exception_handler
 from fabrikit.modules.types_registry.api.routes import build_router
-from fabrikit.modules.types_registry.sdk import TypesRegistry
+from fabrikit.modules.types_registry import TypesRegistry
 from tests.support.gateway import AUTH, gateway
 
 URL = "/types-registry/v1/entities"
@@ -62,19 +62,7 @@ async def test_bad_bodies_are_400_invalid_request() -> None:
 
 
 async def test_batch_over_max_batch_size_is_400() -> None:
-    async with gateway([]) as h:
-        h.runtime  # noqa: B018
-    cfg_modules = {"types-registry": {"config": {"max_batch_size": 2}}}
-    from fabrikit.kernel.testing import RuntimeHarness
-    from tests.support.gateway import gateway_config, STATIC_AUTHN
-    from fabrikit.modules.api_gateway.module import ApiGateway
-    from fabrikit.modules.authn_resolver.module import AuthnResolver
-    from fabrikit.modules.types_registry.module import TypesRegistryModule
-
-    config = gateway_config(extra_modules=cfg_modules)
-    async with RuntimeHarness(
-        modules=[TypesRegistryModule, AuthnResolver, ApiGateway], plugins=[STATIC_AUTHN], config=config
-    ) as h:
+    async with gateway([], module_configs={"types-registry": {"max_batch_size": 2}}) as h:
         three = {"entities": [schema(T_WIDGET), schema(T_GADGET), schema(T_THING)]}
         r = await h.http.post(URL, content=json.dumps(three), headers=JSON)
         body = _problem(r, 400, "invalid_request")
@@ -163,7 +151,7 @@ async def test_list_bad_parameters_are_400() -> None:
 async def test_requires_authentication() -> None:
     async with gateway([]) as h:
         for method in ("GET", "POST"):
-            r = await h.http.request(method, URL)
+            r = await h.http.request(method, URL, headers={"content-type": "application/json"}, content=b"{}")
             _problem(r, 401, "unauthenticated")
 
 

@@ -24,8 +24,17 @@ from ..sdk import (
 from .credits import QuotaPeriods
 from .dedupe import turn_dedupe_key
 from .ids import new_uuid7, strictly_after
-from .ports import AuditEnvelope, Clock, NewMessage, OutboxPort, Store, ThreadSummaryPayload, TurnOutcome, TurnRow
-from .ports import TurnTerminal
+from .ports import (
+    AuditEnvelope,
+    Clock,
+    NewMessage,
+    OutboxPort,
+    Store,
+    ThreadSummaryPayload,
+    TurnOutcome,
+    TurnRow,
+    TurnTerminal,
+)
 from .provider_usage import ProviderUsage
 from .redaction import redact_field
 from .settlement import Settlement, ToolCounts, TurnSnapshot, derive_billing, row_settlements, settle
@@ -181,7 +190,12 @@ class Finalizer:
             )
             await self._outbox.enqueue_audit(
                 txn,
-                AuditEnvelope(type="turn", event=self._audit_event(ctx, turn, outcome.state, ending, usage, text, tools, latency, now)),
+                AuditEnvelope(
+                    type="turn",
+                    event=self._audit_event(
+                        ctx, turn, outcome.state, ending, usage, text, tools, latency, now
+                    ),
+                ),
             )
             if outcome.state == "completed":
                 await self._maybe_summarize(txn, ctx)

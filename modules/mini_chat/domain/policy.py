@@ -51,7 +51,9 @@ class _Ttl:
 
 
 class PolicyGateway:
-    def __init__(self, source: PolicyPluginSource, clock: Clock, configured_providers: Collection[str]) -> None:
+    def __init__(
+        self, source: PolicyPluginSource, clock: Clock, configured_providers: Collection[str]
+    ) -> None:
         self._source = source
         self._providers = frozenset(configured_providers)
         self._versions = _Ttl(clock, TTL_SECONDS)

@@ -19,15 +19,25 @@ import msgspec
 from ..config import MiniChatConfig
 from ..sdk import LatencyMs, UserLimits
 from .credits import periods_at
-from .finalizer import FinalizeResult, Finalizer, TurnContext
+from .finalizer import Finalizer, FinalizeResult, TurnContext
 from .ports import Clock, DispatchState, ProviderPort, ProviderRequest, Store
 from .provider_events import Completed, Failed, Incomplete, ReasoningDelta, TextDelta, ToolDone, ToolStart
 from .provider_usage import ProviderUsage
 from .quota_status import quota_status, quota_warnings
 from .service_api import END_OF_STREAM, StreamItem, TurnHandle
 from .settlement import ToolCounts
-from .sse import Citation, Citations, CompletionSignal, Delta, Done, DoneUsage, ErrorEvent, StreamStarted, ToolEvent
-from .sse import stream_interrupted
+from .sse import (
+    Citation,
+    Citations,
+    CompletionSignal,
+    Delta,
+    Done,
+    DoneUsage,
+    ErrorEvent,
+    StreamStarted,
+    ToolEvent,
+    stream_interrupted,
+)
 from .turns import Ending
 
 _log = logging.getLogger("fabrikit.mini_chat.turns")
@@ -171,7 +181,9 @@ class TurnRunner:
         self, plan: TurnPlan, ending: Ending, progress: _Progress, started: float
     ) -> FinalizeResult | None:
         now = self._clock.monotonic()
-        ttft = int((progress.first_token_at - started) * 1000) if progress.first_token_at is not None else None
+        ttft = (
+            int((progress.first_token_at - started) * 1000) if progress.first_token_at is not None else None
+        )
         latency = LatencyMs(ttft_ms=ttft, total_ms=int((now - started) * 1000))
         try:
             return await self._finalizer.finalize(
@@ -208,7 +220,9 @@ class TurnRunner:
             await asyncio.wait({child}, timeout=CANCEL_GRACE_SECONDS)
         elif not child.cancelled() and isinstance(child.exception(), _Lost):
             raise _Lost()
-        return Ending(kind="cancelled", trigger=handle.trigger, dispatched=state.dispatched, usage=progress.usage)
+        return Ending(
+            kind="cancelled", trigger=handle.trigger, dispatched=state.dispatched, usage=progress.usage
+        )
 
     async def _consume(
         self, handle: TurnHandle, plan: TurnPlan, state: DispatchState, progress: _Progress
@@ -323,7 +337,8 @@ class TurnRunner:
         self, handle: TurnHandle, plan: TurnPlan, result: FinalizeResult, progress: _Progress
     ) -> None:
         """Only the winner, only after commit (CI-5.4). A cancelled turn sends nothing, except on shutdown."""
-        assert result.turn is not None and result.ending is not None
+        assert result.turn is not None
+        assert result.ending is not None
         if handle.cancelled and handle.trigger != "shutdown":
             return
         items: list[StreamItem] = []
@@ -392,6 +407,9 @@ class TurnRunner:
             _log.exception("quota warnings unavailable")
             return None
         status = quota_status(
-            limits=plan.limits, rows=rows, now=now, warning_threshold_pct=self._config.quota.warning_threshold_pct
+            limits=plan.limits,
+            rows=rows,
+            now=now,
+            warning_threshold_pct=self._config.quota.warning_threshold_pct,
         )
         return tuple(quota_warnings(status, plan.effective_tier))  # type: ignore[arg-type]

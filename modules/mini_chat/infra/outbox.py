@@ -56,10 +56,14 @@ class OutboxEnqueuer:
         await self._outbox.enqueue(txn, USAGE_QUEUE, self._p(event.tenant_id), event, PAYLOAD_USAGE)
 
     async def enqueue_audit(self, txn: Any, envelope: AuditEnvelope) -> None:
-        await self._outbox.enqueue(txn, AUDIT_QUEUE, self._p(envelope.event.tenant_id), envelope, PAYLOAD_AUDIT)
+        await self._outbox.enqueue(
+            txn, AUDIT_QUEUE, self._p(envelope.event.tenant_id), envelope, PAYLOAD_AUDIT
+        )
 
     async def enqueue_chat_cleanup(self, txn: Any, payload: ChatCleanupPayload) -> None:
-        await self._outbox.enqueue(txn, CHAT_CLEANUP_QUEUE, self._p(payload.chat_id), payload, PAYLOAD_CHAT_CLEANUP)
+        await self._outbox.enqueue(
+            txn, CHAT_CLEANUP_QUEUE, self._p(payload.chat_id), payload, PAYLOAD_CHAT_CLEANUP
+        )
 
     async def enqueue_thread_summary(self, txn: Any, payload: ThreadSummaryPayload) -> None:
         await self._outbox.enqueue(

@@ -49,7 +49,9 @@ class AttachmentsRepository:
         rows = await self._sql.fetch(
             f"SELECT {_COLS} FROM attachments a WHERE a.chat_id = {{}} AND a.tenant_id = {{}} "
             f"AND a.deleted_at IS NULL AND a.id IN ({marks})",
-            chat_id, tenant_id, *ids,
+            chat_id,
+            tenant_id,
+            *ids,
         )
         return [attachment_of(r) for r in rows]
 
@@ -57,13 +59,16 @@ class AttachmentsRepository:
         rows = await self._sql.fetch(
             f"SELECT {_COLS} FROM attachments a WHERE a.chat_id = {{}} AND a.tenant_id = {{}} "
             "AND a.deleted_at IS NULL AND a.status = 'ready' ORDER BY a.created_at, a.id",
-            chat_id, tenant_id,
+            chat_id,
+            tenant_id,
         )
         return [attachment_of(r) for r in rows]
 
     async def vector_store_id(self, tenant_id: UUID, chat_id: UUID) -> str | None:
         row = await self._sql.fetch_one(
-            "SELECT vector_store_id FROM chat_vector_stores WHERE chat_id = {} AND tenant_id = {}", chat_id, tenant_id
+            "SELECT vector_store_id FROM chat_vector_stores WHERE chat_id = {} AND tenant_id = {}",
+            chat_id,
+            tenant_id,
         )
         return row["vector_store_id"] if row else None
 
@@ -77,7 +82,11 @@ class AttachmentsRepository:
             await self._sql.execute(
                 "INSERT INTO message_attachments (tenant_id, chat_id, message_id, attachment_id, created_at) "
                 "VALUES ({}, {}, {}, {}, {})",
-                tenant_id, chat_id, message_id, attachment_id, self._sql.ts(now + timedelta(microseconds=i)),
+                tenant_id,
+                chat_id,
+                message_id,
+                attachment_id,
+                self._sql.ts(now + timedelta(microseconds=i)),
             )
 
     async def links_of(
@@ -91,14 +100,22 @@ class AttachmentsRepository:
             "JOIN attachments a ON a.id = ma.attachment_id AND a.chat_id = ma.chat_id "
             f"WHERE ma.chat_id = {{}} AND ma.tenant_id = {{}} AND ma.message_id IN ({marks}) "
             "ORDER BY ma.created_at, ma.attachment_id",
-            chat_id, tenant_id, *message_ids,
+            chat_id,
+            tenant_id,
+            *message_ids,
         )
-        return [LinkedAttachment(message_id=uuid_of(r["link_message_id"]), attachment=attachment_of(r)) for r in rows]
+        return [
+            LinkedAttachment(message_id=uuid_of(r["link_message_id"]), attachment=attachment_of(r))
+            for r in rows
+        ]
 
     async def mark_chat_cleanup(self, tenant_id: UUID, chat_id: UUID, now: datetime) -> int:
         rows = await self._sql.fetch(
             "UPDATE attachments SET cleanup_status = 'pending', cleanup_updated_at = {}, updated_at = {} "
             "WHERE chat_id = {} AND tenant_id = {} AND cleanup_status IS NULL RETURNING id",
-            self._sql.ts(now), self._sql.ts(now), chat_id, tenant_id,
+            self._sql.ts(now),
+            self._sql.ts(now),
+            chat_id,
+            tenant_id,
         )
         return len(rows)

@@ -18,8 +18,10 @@ _COUNT = (
     "(SELECT COUNT(*) FROM messages m WHERE m.chat_id = chats.id AND m.tenant_id = chats.tenant_id "
     "AND m.deleted_at IS NULL AND m.role IN ('user', 'assistant')) AS message_count"
 )
-_COLUMNS = f"chats.id, chats.tenant_id, chats.user_id, chats.model, chats.title, chats.is_temporary, " \
+_COLUMNS = (
+    f"chats.id, chats.tenant_id, chats.user_id, chats.model, chats.title, chats.is_temporary, "
     f"chats.created_at, chats.updated_at, {_COUNT}"
+)
 
 
 def chat_of(row: dict[str, Any]) -> ChatRow:
@@ -54,8 +56,14 @@ class ChatsRepository:
         await s.execute(
             "INSERT INTO chats (id, tenant_id, user_id, model, title, is_temporary, created_at, updated_at) "
             "VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
-            row.id, row.tenant_id, row.user_id, row.model, row.title, row.is_temporary,
-            s.ts(row.created_at), s.ts(row.updated_at),
+            row.id,
+            row.tenant_id,
+            row.user_id,
+            row.model,
+            row.title,
+            row.is_temporary,
+            s.ts(row.created_at),
+            s.ts(row.updated_at),
         )
 
     async def get(
@@ -73,7 +81,9 @@ class ChatsRepository:
         )
         return chat_of(row) if row else None
 
-    async def page(self, scope: AccessScope, tenant_id: UUID, user_id: UUID, plan: QueryPlan) -> Page[ChatRow]:
+    async def page(
+        self, scope: AccessScope, tenant_id: UUID, user_id: UUID, plan: QueryPlan
+    ) -> Page[ChatRow]:
         from fabrikit.kernel.db import ScopeSql
 
         where, args = self._owner_where(scope, tenant_id, user_id)
@@ -89,25 +99,35 @@ class ChatsRepository:
     async def update_title(self, tenant_id: UUID, chat_id: UUID, title: str, now: datetime) -> None:
         await self._sql.execute(
             "UPDATE chats SET title = {}, updated_at = {} WHERE id = {} AND tenant_id = {} AND deleted_at IS NULL",
-            title, self._sql.ts(now), chat_id, tenant_id,
+            title,
+            self._sql.ts(now),
+            chat_id,
+            tenant_id,
         )
 
     async def soft_delete(self, tenant_id: UUID, chat_id: UUID, now: datetime) -> bool:
         rows = await self._sql.fetch(
             "UPDATE chats SET deleted_at = {}, updated_at = {} WHERE id = {} AND tenant_id = {} "
             "AND deleted_at IS NULL RETURNING id",
-            self._sql.ts(now), self._sql.ts(now), chat_id, tenant_id,
+            self._sql.ts(now),
+            self._sql.ts(now),
+            chat_id,
+            tenant_id,
         )
         return bool(rows)
 
     async def touch(self, tenant_id: UUID, chat_id: UUID, now: datetime) -> None:
         await self._sql.execute(
             "UPDATE chats SET updated_at = {} WHERE id = {} AND tenant_id = {} AND deleted_at IS NULL",
-            self._sql.ts(now), chat_id, tenant_id,
+            self._sql.ts(now),
+            chat_id,
+            tenant_id,
         )
 
     async def is_live(self, tenant_id: UUID, chat_id: UUID) -> bool:
         row = await self._sql.fetch_one(
-            "SELECT 1 AS one FROM chats WHERE id = {} AND tenant_id = {} AND deleted_at IS NULL", chat_id, tenant_id
+            "SELECT 1 AS one FROM chats WHERE id = {} AND tenant_id = {} AND deleted_at IS NULL",
+            chat_id,
+            tenant_id,
         )
         return row is not None

@@ -44,16 +44,30 @@ class MessagesRepository:
             "provider_response_id, features_used, input_tokens, output_tokens, cache_read_input_tokens, "
             "cache_write_input_tokens, reasoning_tokens, model, created_at) VALUES "
             "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-            m.id, m.tenant_id, m.chat_id, m.request_id, m.role, m.content, m.token_estimate,
-            m.provider_response_id, json.dumps(list(m.features_used)),
-            u.input_tokens if u else 0, u.output_tokens if u else 0, u.cache_read_input_tokens if u else 0,
-            u.cache_write_input_tokens if u else 0, u.reasoning_tokens if u else 0, m.model, s.ts(m.created_at),
+            m.id,
+            m.tenant_id,
+            m.chat_id,
+            m.request_id,
+            m.role,
+            m.content,
+            m.token_estimate,
+            m.provider_response_id,
+            json.dumps(list(m.features_used)),
+            u.input_tokens if u else 0,
+            u.output_tokens if u else 0,
+            u.cache_read_input_tokens if u else 0,
+            u.cache_write_input_tokens if u else 0,
+            u.reasoning_tokens if u else 0,
+            m.model,
+            s.ts(m.created_at),
         )
 
     async def by_request(self, tenant_id: UUID, chat_id: UUID, request_id: UUID) -> list[MessageRow]:
         rows = await self._sql.fetch(
             f"SELECT {_COLS} FROM messages WHERE {_LIVE} AND request_id = {{}} ORDER BY created_at, id",
-            chat_id, tenant_id, request_id,
+            chat_id,
+            tenant_id,
+            request_id,
         )
         return [message_of(r) for r in rows]
 
@@ -70,7 +84,8 @@ class MessagesRepository:
         row = await self._sql.fetch_one(
             f"SELECT {_COLS} FROM messages WHERE {_LIVE} AND request_id IS NOT NULL "
             "ORDER BY created_at DESC, id DESC LIMIT 1",
-            chat_id, tenant_id,
+            chat_id,
+            tenant_id,
         )
         return message_of(row) if row else None
 
@@ -78,7 +93,8 @@ class MessagesRepository:
         row = await self._sql.fetch_one(
             f"SELECT input_tokens, output_tokens FROM messages WHERE {_LIVE} AND role = 'assistant' "
             "AND (input_tokens > 0 OR output_tokens > 0) ORDER BY created_at DESC, id DESC LIMIT 1",
-            chat_id, tenant_id,
+            chat_id,
+            tenant_id,
         )
         return int(row["input_tokens"]) + int(row["output_tokens"]) if row else 0
 
@@ -101,7 +117,8 @@ class MessagesRepository:
             where += " AND (created_at < {} OR (created_at = {} AND id <= {}))"
             args += [s.ts(upto[0]), s.ts(upto[0]), upto[1]]
         rows = await s.fetch(
-            f"SELECT {_COLS} FROM messages WHERE {where} ORDER BY created_at DESC, id DESC LIMIT {int(limit)}", *args
+            f"SELECT {_COLS} FROM messages WHERE {where} ORDER BY created_at DESC, id DESC LIMIT {int(limit)}",
+            *args,
         )
         return [message_of(r) for r in reversed(rows)]
 
@@ -112,7 +129,11 @@ class MessagesRepository:
         row = await s.fetch_one(
             f"SELECT {_COLS} FROM messages WHERE {_LIVE} AND (created_at < {{}} OR (created_at = {{}} AND id < {{}})) "
             "ORDER BY created_at DESC, id DESC LIMIT 1",
-            chat_id, tenant_id, s.ts(before[0]), s.ts(before[0]), before[1],
+            chat_id,
+            tenant_id,
+            s.ts(before[0]),
+            s.ts(before[0]),
+            before[1],
         )
         return message_of(row) if row else None
 
@@ -122,13 +143,19 @@ class MessagesRepository:
         rows = await self.by_request(tenant_id, chat_id, request_id)
         await self._sql.execute(
             f"UPDATE messages SET deleted_at = {{}} WHERE {_LIVE} AND request_id = {{}}",
-            self._sql.ts(now), chat_id, tenant_id, request_id,
+            self._sql.ts(now),
+            chat_id,
+            tenant_id,
+            request_id,
         )
         return rows
 
     async def clear_compressed(self, tenant_id: UUID, chat_id: UUID) -> None:
         await self._sql.execute(
-            "UPDATE messages SET is_compressed = {} WHERE chat_id = {} AND tenant_id = {}", False, chat_id, tenant_id
+            "UPDATE messages SET is_compressed = {} WHERE chat_id = {} AND tenant_id = {}",
+            False,
+            chat_id,
+            tenant_id,
         )
 
     async def page(self, tenant_id: UUID, chat_id: UUID, plan: QueryPlan) -> Page[MessageRow]:

@@ -43,7 +43,11 @@ class QuotaRepository:
         row = await s.fetch_one(
             f"SELECT {_VALUES} FROM quota_usage WHERE tenant_id = {{}} AND user_id = {{}} AND bucket = {{}} "
             "AND period_type = {} AND period_start = {}" + s.lock() * lock,
-            tenant_id, user_id, bucket, period, s.day(start),
+            tenant_id,
+            user_id,
+            bucket,
+            period,
+            s.day(start),
         )
         return _values(row) if row else None
 
@@ -57,24 +61,40 @@ class QuotaRepository:
                 "INSERT INTO quota_usage (id, tenant_id, user_id, period_type, period_start, bucket, updated_at) "
                 "VALUES ({}, {}, {}, {}, {}, {}, {}) "
                 "ON CONFLICT (tenant_id, user_id, period_type, period_start, bucket) DO NOTHING",
-                new_uuid7(), tenant_id, user_id, period, s.day(starts[period]), bucket, s.ts(now),
+                new_uuid7(),
+                tenant_id,
+                user_id,
+                period,
+                s.day(starts[period]),
+                bucket,
+                s.ts(now),
             )
         for bucket, period in keys:
             row = await self._select(tenant_id, user_id, bucket, period, starts[period], lock=True)
             out[(bucket, period)] = row or QuotaRowValues()
         return out
 
-    async def read(self, tenant_id: UUID, user_id: UUID, starts: dict[str, date]) -> dict[RowKey, QuotaRowValues]:
+    async def read(
+        self, tenant_id: UUID, user_id: UUID, starts: dict[str, date]
+    ) -> dict[RowKey, QuotaRowValues]:
         s = self._sql
         rows = await s.fetch(
             f"SELECT {_VALUES} FROM quota_usage WHERE tenant_id = {{}} AND user_id = {{}} AND "
             "((period_type = 'daily' AND period_start = {}) OR (period_type = 'monthly' AND period_start = {}))",
-            tenant_id, user_id, s.day(starts["daily"]), s.day(starts["monthly"]),
+            tenant_id,
+            user_id,
+            s.day(starts["daily"]),
+            s.day(starts["monthly"]),
         )
         return {(r["bucket"], r["period_type"]): _values(r) for r in rows}
 
     async def add_reserved(
-        self, tenant_id: UUID, user_id: UUID, keys: Sequence[RowKey], starts: dict[str, date], amount: int,
+        self,
+        tenant_id: UUID,
+        user_id: UUID,
+        keys: Sequence[RowKey],
+        starts: dict[str, date],
+        amount: int,
         now: datetime,
     ) -> None:
         s = self._sql
@@ -82,7 +102,13 @@ class QuotaRepository:
             await s.execute(
                 "UPDATE quota_usage SET reserved_credits_micro = reserved_credits_micro + {}, updated_at = {} "
                 "WHERE tenant_id = {} AND user_id = {} AND bucket = {} AND period_type = {} AND period_start = {}",
-                amount, s.ts(now), tenant_id, user_id, bucket, period, s.day(starts[period]),
+                amount,
+                s.ts(now),
+                tenant_id,
+                user_id,
+                bucket,
+                period,
+                s.day(starts[period]),
             )
 
     async def settle(self, tenant_id: UUID, user_id: UUID, u: RowSettlement, now: datetime) -> bool:
@@ -92,7 +118,13 @@ class QuotaRepository:
             "INSERT INTO quota_usage (id, tenant_id, user_id, period_type, period_start, bucket, updated_at) "
             "VALUES ({}, {}, {}, {}, {}, {}, {}) "
             "ON CONFLICT (tenant_id, user_id, period_type, period_start, bucket) DO NOTHING",
-            new_uuid7(), tenant_id, user_id, u.period_type, s.day(u.period_start), u.bucket, s.ts(now),
+            new_uuid7(),
+            tenant_id,
+            user_id,
+            u.period_type,
+            s.day(u.period_start),
+            u.bucket,
+            s.ts(now),
         )
         current = await self._select(tenant_id, user_id, u.bucket, u.period_type, u.period_start, lock=True)
         clamped = current is not None and current.reserved_credits_micro < u.release_reserved
@@ -103,8 +135,21 @@ class QuotaRepository:
             "web_search_calls = web_search_calls + {}, code_interpreter_calls = code_interpreter_calls + {}, "
             "file_search_calls = file_search_calls + {}, image_inputs = image_inputs + {}, updated_at = {} "
             "WHERE tenant_id = {} AND user_id = {} AND bucket = {} AND period_type = {} AND period_start = {}",
-            u.release_reserved, u.release_reserved, u.add_spent, u.add_calls, u.add_input_tokens,
-            u.add_output_tokens, u.add_web_search_calls, u.add_code_interpreter_calls, u.add_file_search_calls,
-            u.add_image_inputs, s.ts(now), tenant_id, user_id, u.bucket, u.period_type, s.day(u.period_start),
+            u.release_reserved,
+            u.release_reserved,
+            u.add_spent,
+            u.add_calls,
+            u.add_input_tokens,
+            u.add_output_tokens,
+            u.add_web_search_calls,
+            u.add_code_interpreter_calls,
+            u.add_file_search_calls,
+            u.add_image_inputs,
+            s.ts(now),
+            tenant_id,
+            user_id,
+            u.bucket,
+            u.period_type,
+            s.day(u.period_start),
         )
         return clamped

@@ -16,7 +16,8 @@ class SummariesRepository:
         row = await self._sql.fetch_one(
             "SELECT summary_text, summarized_up_to_message_id, summarized_up_to_created_at, token_estimate "
             "FROM thread_summaries WHERE chat_id = {} AND tenant_id = {}",
-            chat_id, tenant_id,
+            chat_id,
+            tenant_id,
         )
         if row is None:
             return None
@@ -28,4 +29,6 @@ class SummariesRepository:
         )
 
     async def delete(self, tenant_id: UUID, chat_id: UUID) -> None:
-        await self._sql.execute("DELETE FROM thread_summaries WHERE chat_id = {} AND tenant_id = {}", chat_id, tenant_id)
+        await self._sql.execute(
+            "DELETE FROM thread_summaries WHERE chat_id = {} AND tenant_id = {}", chat_id, tenant_id
+        )

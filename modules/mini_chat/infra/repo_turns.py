@@ -44,7 +44,9 @@ def turn_of(r: dict[str, Any]) -> TurnRow:
         quota_decision=r["quota_decision"] or "allow",
         downgrade_reason=r["downgrade_reason"],
         settlement_method=r["settlement_method"],
-        committed_credits_micro=None if r["committed_credits_micro"] is None else int(r["committed_credits_micro"]),
+        committed_credits_micro=None
+        if r["committed_credits_micro"] is None
+        else int(r["committed_credits_micro"]),
         web_search_enabled=bool_of(r["web_search_enabled"]),
         image_count=int(r["image_count"] or 0),
         replaced_by_request_id=opt_uuid(r["replaced_by_request_id"]),
@@ -65,7 +67,9 @@ class TurnsRepository:
         return turn_of(row) if row else None
 
     async def by_request(self, tenant_id: UUID, chat_id: UUID, request_id: UUID) -> TurnRow | None:
-        return await self._one("chat_id = {} AND request_id = {} AND tenant_id = {}", chat_id, request_id, tenant_id)
+        return await self._one(
+            "chat_id = {} AND request_id = {} AND tenant_id = {}", chat_id, request_id, tenant_id
+        )
 
     async def get(self, tenant_id: UUID, turn_id: UUID) -> TurnRow | None:
         return await self._one("id = {} AND tenant_id = {}", turn_id, tenant_id)
@@ -86,7 +90,8 @@ class TurnsRepository:
     async def running_in_chat_ids(self, tenant_id: UUID, chat_id: UUID) -> list[UUID]:
         rows = await self._sql.fetch(
             "SELECT id FROM chat_turns WHERE chat_id = {} AND tenant_id = {} AND state = 'running'",
-            chat_id, tenant_id,
+            chat_id,
+            tenant_id,
         )
         return [uuid_of(r["id"]) for r in rows]
 
@@ -100,12 +105,30 @@ class TurnsRepository:
             "web_search_enabled, image_count, started_at, last_progress_at, updated_at) VALUES "
             "({}, {}, {}, {}, 'user', {}, 'running', {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
             "{}, {}, {})",
-            t.id, t.tenant_id, t.chat_id, t.request_id, t.requester_user_id, t.provider_name, t.reserve_tokens,
-            t.max_output_tokens_applied, t.reserved_credits_micro, t.policy_version_applied, t.effective_model,
-            t.minimal_generation_floor_applied, t.effective_tier, t.input_multiplier_micro,
-            t.output_multiplier_micro, s.day(t.quota_period_daily), s.day(t.quota_period_monthly),
-            t.quota_decision, t.downgrade_reason, t.web_search_enabled, t.image_count,
-            s.ts(t.started_at), s.ts(t.started_at), s.ts(t.started_at),
+            t.id,
+            t.tenant_id,
+            t.chat_id,
+            t.request_id,
+            t.requester_user_id,
+            t.provider_name,
+            t.reserve_tokens,
+            t.max_output_tokens_applied,
+            t.reserved_credits_micro,
+            t.policy_version_applied,
+            t.effective_model,
+            t.minimal_generation_floor_applied,
+            t.effective_tier,
+            t.input_multiplier_micro,
+            t.output_multiplier_micro,
+            s.day(t.quota_period_daily),
+            s.day(t.quota_period_monthly),
+            t.quota_decision,
+            t.downgrade_reason,
+            t.web_search_enabled,
+            t.image_count,
+            s.ts(t.started_at),
+            s.ts(t.started_at),
+            s.ts(t.started_at),
         )
 
     async def cas_terminal(
@@ -118,9 +141,16 @@ class TurnsRepository:
             "UPDATE chat_turns SET state = {}, error_code = {}, error_detail = {}, completion_reason = {}, "
             "provider_response_id = {}, completed_at = {}, updated_at = {} "
             "WHERE id = {} AND tenant_id = {} AND state = 'running'" + stale + " RETURNING id",
-            terminal.state, terminal.error_code, terminal.error_detail, terminal.completion_reason,
-            terminal.provider_response_id, s.ts(terminal.completed_at), s.ts(terminal.completed_at),
-            turn_id, tenant_id, *extra,
+            terminal.state,
+            terminal.error_code,
+            terminal.error_detail,
+            terminal.completion_reason,
+            terminal.provider_response_id,
+            s.ts(terminal.completed_at),
+            s.ts(terminal.completed_at),
+            turn_id,
+            tenant_id,
+            *extra,
         )
         if not rows:
             return None
@@ -133,9 +163,15 @@ class TurnsRepository:
             "UPDATE chat_turns SET settlement_method = {}, committed_credits_micro = {}, overshoot_capped = {}, "
             "web_search_completed_count = {}, code_interpreter_completed_count = {}, file_search_completed_count = {},"
             " assistant_message_id = {} WHERE id = {} AND tenant_id = {}",
-            outcome.settlement_method, outcome.committed_credits_micro, outcome.overshoot_capped,
-            outcome.web_search_completed_count, outcome.code_interpreter_completed_count,
-            outcome.file_search_completed_count, assistant_message_id, turn_id, tenant_id,
+            outcome.settlement_method,
+            outcome.committed_credits_micro,
+            outcome.overshoot_capped,
+            outcome.web_search_completed_count,
+            outcome.code_interpreter_completed_count,
+            outcome.file_search_completed_count,
+            assistant_message_id,
+            turn_id,
+            tenant_id,
         )
 
     async def heartbeat(self, tenant_id: UUID, turn_id: UUID, now: datetime) -> bool:
@@ -143,7 +179,9 @@ class TurnsRepository:
             "UPDATE chat_turns SET last_progress_at = {} WHERE id = {} AND tenant_id = {} AND state = 'running' "
             "AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM chats c WHERE c.id = chat_turns.chat_id "
             "AND c.deleted_at IS NULL) RETURNING id",
-            self._sql.ts(now), turn_id, tenant_id,
+            self._sql.ts(now),
+            turn_id,
+            tenant_id,
         )
         return bool(rows)
 
@@ -153,6 +191,10 @@ class TurnsRepository:
         rows = await self._sql.fetch(
             "UPDATE chat_turns SET deleted_at = {}, updated_at = {}, replaced_by_request_id = {} "
             "WHERE id = {} AND tenant_id = {} AND deleted_at IS NULL AND state <> 'running' RETURNING id",
-            self._sql.ts(now), self._sql.ts(now), replaced_by, turn_id, tenant_id,
+            self._sql.ts(now),
+            self._sql.ts(now),
+            replaced_by,
+            turn_id,
+            tenant_id,
         )
         return bool(rows)

@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar import Request, Response, route
+from litestar import HttpMethod, Request, Response, route
 from litestar.handlers import HTTPRouteHandler
 
 from fabrikit.kernel.http import RateLimit, authenticated
@@ -22,7 +22,13 @@ from ..sdk import Body, OagwError, ProxyRequest, ProxyResponse
 from ..service import OagwService
 from .context import security_of
 
-METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
+METHODS: tuple[HttpMethod, ...] = (
+    HttpMethod.GET,
+    HttpMethod.POST,
+    HttpMethod.PUT,
+    HttpMethod.DELETE,
+    HttpMethod.PATCH,
+)
 _MARKER = "/oagw/v1/proxy/"
 # Small declared bodies are buffered so the upstream gets a Content-Length; larger ones stream chunked.
 _BUFFER_DECLARED_UP_TO = 1024 * 1024

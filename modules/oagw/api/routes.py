@@ -33,7 +33,9 @@ def management_router(service: OagwService) -> Router:
 
     @get("/upstreams", opt=authenticated("oagw.list_upstreams", **_MGMT))
     async def list_upstreams(
-        request: Request[Any, Any, Any], limit: FromQuery[str | None] = None, offset: FromQuery[str | None] = None
+        request: Request[Any, Any, Any],
+        limit: FromQuery[str | None] = None,
+        offset: FromQuery[str | None] = None,
     ) -> list[Upstream]:
         return await service.list_upstreams(
             security_of(request), _int(limit, "limit", 50), _int(offset, "offset", 0)
@@ -49,7 +51,9 @@ def management_router(service: OagwService) -> Router:
     ) -> Upstream:
         return await service.update_upstream(security_of(request), upstream_id, data)
 
-    @delete("/upstreams/{upstream_id:str}", status_code=204, opt=authenticated("oagw.delete_upstream", **_MGMT))
+    @delete(
+        "/upstreams/{upstream_id:str}", status_code=204, opt=authenticated("oagw.delete_upstream", **_MGMT)
+    )
     async def delete_upstream(upstream_id: FromPath[str], request: Request[Any, Any, Any]) -> None:
         await service.delete_upstream(security_of(request), upstream_id)
 
@@ -73,7 +77,9 @@ def management_router(service: OagwService) -> Router:
         return await service.get_route(security_of(request), route_id)
 
     @put("/routes/{route_id:str}", opt=authenticated("oagw.update_route", **_MGMT))
-    async def update_route(route_id: FromPath[str], data: JSONBody[RouteUpdate], request: Request[Any, Any, Any]) -> Route:
+    async def update_route(
+        route_id: FromPath[str], data: JSONBody[RouteUpdate], request: Request[Any, Any, Any]
+    ) -> Route:
         return await service.update_route(security_of(request), route_id, data)
 
     @delete("/routes/{route_id:str}", status_code=204, opt=authenticated("oagw.delete_route", **_MGMT))

@@ -33,7 +33,9 @@ class RequiredHeadersGuard:
     missing → 502. Unconfigured allows."""
 
     async def check_request(self, gctx: GuardContext) -> Allow | Reject:
-        missing = [n for n in _names(gctx.config.get("required_request_headers")) if gctx.get_header(n) is None]
+        missing = [
+            n for n in _names(gctx.config.get("required_request_headers")) if gctx.get_header(n) is None
+        ]
         if missing:
             return Reject(
                 status=400,
@@ -43,7 +45,9 @@ class RequiredHeadersGuard:
         return ALLOW
 
     async def check_response(self, gctx: GuardContext) -> Allow | Reject:
-        missing = [n for n in _names(gctx.config.get("required_response_headers")) if gctx.get_header(n) is None]
+        missing = [
+            n for n in _names(gctx.config.get("required_response_headers")) if gctx.get_header(n) is None
+        ]
         if missing:
             return Reject(
                 status=502,

@@ -25,9 +25,7 @@ ERRORS = Counter("oagw_errors_total", "Gateway-side failures by problem code.", 
 RATE_LIMIT_REJECTIONS = Counter(
     "oagw_rate_limit_rejections_total", "Requests refused by a rate limit.", ["upstream", "level"]
 )
-BREAKER_STATE = Gauge(
-    "oagw_circuit_breaker_state", "0 closed, 1 half-open, 2 open.", ["upstream"]
-)
+BREAKER_STATE = Gauge("oagw_circuit_breaker_state", "0 closed, 1 half-open, 2 open.", ["upstream"])
 TOKEN_CACHE = Counter("oagw_token_cache_total", "OAuth2 token cache lookups.", ["result"])
 SSRF_BLOCKED = Counter("oagw_ssrf_blocked_total", "Targets refused by the network policy.")
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import quote, urlsplit
 
 import aiohttp
+
 from fabrikit.kernel.security import Secret, SecurityContext
 
 from .._sdk_oauth2 import ClientCredentialsGrant

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import structlog
+
 from fabrikit.kernel import ClientHub
 from fabrikit.kernel.errors import DomainError
 from fabrikit.kernel.security import OWNER_TENANT_ID, AccessScope, Secret, SecurityContext

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import Any, Protocol
 
 import msgspec
@@ -37,9 +37,10 @@ from fabrikit.modules.oagw.sdk import (
 
 from ...domain.ports import DispatchState, ProviderCallError
 from ...domain.provider_events import (
-    Failed,
-    GatewayFailureKind,
     TERMINAL_TYPES,
+    Failed,
+    FileRef,
+    GatewayFailureKind,
     ProviderEvent,
     failed_from_gateway,
     failed_from_http,
@@ -56,7 +57,8 @@ COMPLETION_BODY_LIMIT = 16 * 1024 * 1024
 class EventNormalizer(Protocol):
     """One stream's state machine: provider SSE events in, normalized events out (``provider_events``)."""
 
-    terminal: ProviderEvent | None
+    @property
+    def terminal(self) -> ProviderEvent | None: ...
 
     def feed(self, event: ServerEvent) -> list[ProviderEvent]: ...
 
@@ -66,7 +68,7 @@ class EventNormalizer(Protocol):
 class WireFormat(Protocol):
     """One provider API shape (Responses, Chat Completions, …)."""
 
-    def normalizer(self, file_map: dict[str, Any], files_searchable: int) -> EventNormalizer: ...
+    def normalizer(self, file_map: Mapping[str, FileRef], files_searchable: int) -> EventNormalizer: ...
 
     def completion_body(self, body: dict[str, Any]) -> dict[str, Any]:
         """The non-streaming variant of a request body (CI-13.8)."""
@@ -187,7 +189,9 @@ async def _not_sse(reply: NotSse, wire: WireFormat, state: DispatchState) -> Fai
         state.nothing_generated = True  # CI-6: the provider answered an HTTP error, no stream
         return failed_from_http(status, payload)
     usage = wire.usage_of(payload) if isinstance(payload, dict) else None
-    return Failed(code="provider_error", message="The provider answered without an event stream.", usage=usage)
+    return Failed(
+        code="provider_error", message="The provider answered without an event stream.", usage=usage
+    )
 
 
 async def stream_events(
@@ -227,7 +231,8 @@ async def stream_events(
 
 
 async def guarded(
-    events: AsyncGenerator[ProviderEvent, None], on_crash: Callable[[], Failed]) -> AsyncIterator[ProviderEvent]:
+    events: AsyncGenerator[ProviderEvent, None], on_crash: Callable[[], Failed]
+) -> AsyncIterator[ProviderEvent]:
     """The port promises ``Failed`` events, never exceptions: an unexpected adapter fault becomes one."""
     terminal = False
     try:
@@ -235,7 +240,7 @@ async def guarded(
             async for event in inner:
                 terminal = terminal or isinstance(event, TERMINAL_TYPES)
                 yield event
-    except Exception as exc:  # noqa: BLE001 - the contract turns every fault into a terminal event
+    except Exception as exc:
         _log.error("mini_chat_provider_adapter_failed", error=type(exc).__name__)
         if not terminal:
             yield on_crash()

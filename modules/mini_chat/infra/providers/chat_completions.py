@@ -101,7 +101,9 @@ class ChatCompletionsWire:
         if completion.error is not None:
             error = completion.error
             code = "context_length_exceeded" if error.code == "context_length_exceeded" else "provider_error"
-            raise ProviderCallError(code, sanitize_provider_text((error.message or "provider call failed")[:200]))
+            raise ProviderCallError(
+                code, sanitize_provider_text((error.message or "provider call failed")[:200])
+            )
         message = completion.choices[0].message if completion.choices else None
         return (message.content or "") if message else "", _usage(completion.usage)
 

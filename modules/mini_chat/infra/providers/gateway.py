@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import TypeAlias
 from uuid import UUID
 
 import structlog
@@ -36,7 +37,7 @@ WIRES: dict[str, WireFormat] = {
 _log = structlog.get_logger("mini_chat.providers")
 _UNAVAILABLE = "The model's provider is not available."
 
-ContextSource = SecurityContext | Callable[[], SecurityContext]
+ContextSource: TypeAlias = SecurityContext | Callable[[], SecurityContext]
 
 
 def _crash() -> Failed:
@@ -67,7 +68,9 @@ class OagwProviders:
         """Normalized events ending with one terminal; cancelling the consumer or ``aclose`` closes the upstream."""
         return guarded(self._stream(request, state), _crash)
 
-    async def _stream(self, request: ProviderRequest, state: DispatchState) -> AsyncGenerator[ProviderEvent, None]:
+    async def _stream(
+        self, request: ProviderRequest, state: DispatchState
+    ) -> AsyncGenerator[ProviderEvent, None]:
         try:
             target, wire = self._target(request.provider_id, request.tenant_id)
             proxy_request = build_proxy_request(target, request.provider_model_id, request.body, stream=True)
@@ -90,5 +93,7 @@ class OagwProviders:
         except (DomainError, OagwError) as exc:
             _log.error("mini_chat_provider_unavailable", provider_id=request.provider_id, error=exc.detail)
             raise ProviderCallError("provider_error", _UNAVAILABLE) from None
-        text, usage = await complete_call(self._oagw, self._ctx(), proxy_request, wire, request.timeout_seconds)
+        text, usage = await complete_call(
+            self._oagw, self._ctx(), proxy_request, wire, request.timeout_seconds
+        )
         return CompletionResult(text=text, usage=usage)

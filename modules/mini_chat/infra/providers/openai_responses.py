@@ -69,8 +69,12 @@ def _usage(usage: _Usage | None) -> ProviderUsage | None:
     return ProviderUsage(
         input_tokens=max(usage.input_tokens, 0),
         output_tokens=max(usage.output_tokens, 0),
-        cache_read_input_tokens=max(usage.input_tokens_details.cached_tokens, 0) if usage.input_tokens_details else 0,
-        reasoning_tokens=max(usage.output_tokens_details.reasoning_tokens, 0) if usage.output_tokens_details else 0,
+        cache_read_input_tokens=max(usage.input_tokens_details.cached_tokens, 0)
+        if usage.input_tokens_details
+        else 0,
+        reasoning_tokens=max(usage.output_tokens_details.reasoning_tokens, 0)
+        if usage.output_tokens_details
+        else 0,
     )
 
 

@@ -78,7 +78,9 @@ class UpstreamTarget(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def rag_query(self) -> tuple[tuple[str, str], ...]:
         """Azure storage calls carry ``api-version`` (CI-13.5)."""
-        return (("api-version", self.api_version),) if self.storage_kind == "azure" and self.api_version else ()
+        return (
+            (("api-version", self.api_version),) if self.storage_kind == "azure" and self.api_version else ()
+        )
 
 
 def _is_ip(host: str) -> bool:
@@ -121,7 +123,11 @@ def _split_api_path(key: str, entry: ProviderEntry) -> tuple[str, tuple[tuple[st
     if not parts.path.startswith("/") or parts.scheme or parts.netloc or parts.fragment:
         raise ProviderConfigError(f"{key}.api_path: must be a path starting with '/'")
     query = list(parse_qsl(parts.query, keep_blank_values=True))
-    if entry.kind == "azure_openai_responses" and entry.api_version and all(k != "api-version" for k, _ in query):
+    if (
+        entry.kind == "azure_openai_responses"
+        and entry.api_version
+        and all(k != "api-version" for k, _ in query)
+    ):
         query.append(("api-version", entry.api_version))
     return parts.path, tuple(query)
 
@@ -170,7 +176,13 @@ def _targets_of(provider_id: str, entry: ProviderEntry) -> list[UpstreamTarget]:
 
 
 def _upstream_shape(target: UpstreamTarget) -> tuple[object, ...]:
-    return (target.host, target.port, target.scheme, target.auth_type, tuple(sorted(target.auth_config.items())))
+    return (
+        target.host,
+        target.port,
+        target.scheme,
+        target.auth_type,
+        tuple(sorted(target.auth_config.items())),
+    )
 
 
 class ProviderResolver:

@@ -1,0 +1,203 @@
+"""The real mini-chat server for end-to-end tests: api-gateway on ``127.0.0.1:0``, every module mini-chat needs,
+the bundled plugins, and mock-llm on an ephemeral loopback port that oagw allowlists.
+
+``async with chat_server(engine) as s:`` → ``s.http`` (httpx against the gateway), ``s.mock`` (the mock-llm
+server: recorded requests, scripts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from httpx_sse import ServerSentEvent, aconnect_sse
+
+from fabrikit.kernel.testing import RuntimeHarness
+from fabrikit.modules.api_gateway.module import ApiGateway
+from fabrikit.modules.authn_resolver.module import AuthnResolver
+from fabrikit.modules.authz_resolver.module import AuthzResolver
+from fabrikit.modules.credstore.module import CredStore
+from fabrikit.modules.mini_chat.module import MiniChat
+from fabrikit.modules.mock_llm.config import MockLlmConfig
+from fabrikit.modules.mock_llm.server import MockLlmServer
+from fabrikit.modules.oagw.module import Oagw
+from fabrikit.modules.tenant_resolver.module import TenantResolver
+from fabrikit.modules.types_registry.module import TypesRegistryModule
+from fabrikit.plugins.log_audit.plugin import DEFINITION as LOG_AUDIT
+from fabrikit.plugins.single_tenant.plugin import DEFINITION as SINGLE_TENANT
+from fabrikit.plugins.static_authn.plugin import DEFINITION as STATIC_AUTHN
+from fabrikit.plugins.static_authz.plugin import DEFINITION as STATIC_AUTHZ
+from fabrikit.plugins.static_credstore.plugin import DEFINITION as STATIC_CREDSTORE
+from fabrikit.plugins.static_model_policy.plugin import DEFINITION as STATIC_MODEL_POLICY
+
+AUTH = {"Authorization": "Bearer dev-token"}
+BASE = "/mini-chat/v1"
+MOCK_KEY = "mock-llm-dev-key"
+SERVICE_SUBJECT = "6d696e69-6368-4000-8000-000000000001"
+MODULES = [
+    TypesRegistryModule,
+    AuthnResolver,
+    AuthzResolver,
+    TenantResolver,
+    CredStore,
+    ApiGateway,
+    Oagw,
+    MiniChat,
+]
+PLUGINS = [
+    STATIC_AUTHN,
+    STATIC_AUTHZ,
+    SINGLE_TENANT,
+    STATIC_CREDSTORE,
+    STATIC_MODEL_POLICY,
+    LOG_AUDIT,
+]  # oagw wires its bundled auth plugins itself until the registry accepts their spec chain
+
+
+def server_config(
+    mock_port: int,
+    *,
+    database: Mapping[str, Any] | None = None,
+    mini_chat: Mapping[str, Any] | None = None,
+    gateway: Mapping[str, Any] | None = None,
+    authn: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    mc: dict[str, Any] = {
+        "providers": {
+            "mock": {
+                "kind": "openai_responses",
+                "host": "127.0.0.1",
+                "port": mock_port,
+                "use_http": True,
+                "upstream_alias": "mock-llm",
+                "auth_plugin_type": "gts.x.core.oagw.auth_plugin.v1~x.core.oagw.apikey.v1",
+                "auth_config": {
+                    "header": "Authorization",
+                    "prefix": "Bearer ",
+                    "secret_ref": "cred://mock-llm-key",
+                },
+            }
+        },
+        # Short silences so ping / keep-alive are observable in a test.
+        "streaming": {"sse_ping_interval_seconds": 5, "sse_keepalive_seconds": 10},
+    }
+    mc.update(mini_chat or {})
+    config: dict[str, Any] = {
+        "modules": {
+            "types-registry": None,
+            "authn-resolver": None,
+            "authz-resolver": None,
+            "tenant-resolver": None,
+            "credstore": None,
+            "api-gateway": {"config": {"bind_addr": "127.0.0.1:0", **(gateway or {})}},
+            "oagw": {
+                "config": {
+                    "allow_http_upstream": True,
+                    "private_network_allowlist": [f"127.0.0.1:{mock_port}"],
+                }
+            },
+            "mini-chat": {"config": mc},
+        },
+        "plugins": {
+            "static-authn": {
+                "config": {
+                    "mode": "accept_all",
+                    "s2s_credentials": [
+                        {"client_id": "mini-chat", "client_secret": "dev", "identity": {"subject_id": SERVICE_SUBJECT}}
+                    ],
+                    **(authn or {}),
+                }
+            },
+            "static-credstore": {"config": {"secrets": [{"key": "mock-llm-key", "value": MOCK_KEY}]}},
+        },
+        "logging": {"level": "warning"},
+    }
+    if database is not None:
+        config["database"] = dict(database)
+    return config
+
+
+@dataclass
+class ChatServer:
+    harness: RuntimeHarness
+    mock: MockLlmServer
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self.harness.http  # type: ignore[no-any-return]
+
+    @property
+    def module(self) -> MiniChat:
+        return self.harness.runtime.modules["mini-chat"]  # type: ignore[no-any-return]
+
+    def provider_calls(self) -> list[dict[str, Any]]:
+        return self.mock.requests(path_prefix="/v1/responses")
+
+    async def create_chat(self, **body: Any) -> dict[str, Any]:
+        resp = await self.http.post(f"{BASE}/chats", json=body, headers=AUTH)
+        assert resp.status_code == 201, resp.text
+        return resp.json()  # type: ignore[no-any-return]
+
+    async def send(self, chat_id: str, content: str, **body: Any) -> Stream:
+        return await collect(self.http, "POST", f"{BASE}/chats/{chat_id}/messages:stream", {"content": content, **body})
+
+
+@dataclass
+class Stream:
+    status: int
+    headers: httpx.Headers
+    events: list[ServerSentEvent]
+    problem: dict[str, Any] | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return [e.event for e in self.events]
+
+    def data(self, name: str) -> list[dict[str, Any]]:
+        return [json.loads(e.data) for e in self.events if e.event == name]
+
+    def one(self, name: str) -> dict[str, Any]:
+        (item,) = self.data(name)
+        return item
+
+    @property
+    def text(self) -> str:
+        return "".join(d["content"] for d in self.data("delta") if d["type"] == "text")
+
+
+async def collect(
+    http: httpx.AsyncClient, method: str, path: str, body: Mapping[str, Any] | None = None
+) -> Stream:
+    """Reads a whole SSE answer with a real SSE parser, or the problem answer before the stream."""
+    kwargs: dict[str, Any] = {"headers": AUTH}
+    if body is not None:
+        kwargs["json"] = dict(body)
+    async with aconnect_sse(http, method, path, **kwargs) as source:
+        resp = source.response
+        if resp.status_code != 200:
+            await resp.aread()
+            return Stream(resp.status_code, resp.headers, [], resp.json())
+        events = [event async for event in source.aiter_sse()]
+        return Stream(resp.status_code, resp.headers, events)
+
+
+@contextlib.asynccontextmanager
+async def chat_server(
+    database: Mapping[str, Any] | None = None,
+    *,
+    mock: Mapping[str, Any] | None = None,
+    **overrides: Any,
+) -> AsyncIterator[ChatServer]:
+    async with MockLlmServer(MockLlmConfig(port=0, **dict(mock or {}))) as server:
+        port = int(server.base_url.rsplit(":", 1)[1].split("/")[0])
+        harness = RuntimeHarness(
+            modules=MODULES,
+            plugins=PLUGINS,
+            config=server_config(port, database=database, **overrides),
+        )
+        async with harness:
+            yield ChatServer(harness, server)
