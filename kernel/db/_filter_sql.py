@@ -196,7 +196,9 @@ class _Compiler:
         column = column_sql(field)
         if literal.kind == "null":
             if op not in ("eq", "ne"):
-                raise InvalidFilter(f"null cannot be used with {op!r} (only eq and ne) on field {field.name!r}")
+                raise InvalidFilter(
+                    f"null cannot be used with {op!r} (only eq and ne) on field {field.name!r}"
+                )
             return f"({column} IS {'' if op == 'eq' else 'NOT '}NULL)"
         if field.kind == "string" and self.dialect == "postgres" and op not in ("eq", "ne"):
             column += ' COLLATE "C"'

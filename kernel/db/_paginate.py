@@ -149,7 +149,9 @@ def _scope_sql(
         )
     if isinstance(table, str):
         if scope_table is None:
-            raise ScopeInvalid("paginate over a raw FROM source with a scope needs scope_table (table or alias)")
+            raise ScopeInvalid(
+                "paginate over a raw FROM source with a scope needs scope_table (table or alias)"
+            )
         return compile_scope(cast(type[Table], _Alias(table)), columns, scope)
     return compile_scope(table, columns, scope)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
-import string
 from contextvars import ContextVar
 
 _request_id: ContextVar[str] = ContextVar("fabrikit_request_id", default="")
@@ -12,12 +12,15 @@ _trace_id: ContextVar[str] = ContextVar("fabrikit_trace_id", default="")
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _TRACEPARENT_RE = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
-_ALPHABET = string.ascii_letters + string.digits + "_-"
 
 
 def new_request_id() -> str:
-    """A 21-character URL-safe id (nanoid-sized)."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(21))
+    """A 21-character URL-safe id (nanoid-sized, 126 random bits).
+
+    One ``urandom`` call per id: this runs for every request, and 21 ``secrets.choice`` calls (one syscall
+    each) were the gateway's largest per-request cost.
+    """
+    return base64.urlsafe_b64encode(secrets.token_bytes(16)).decode("ascii")[:21]
 
 
 def accept_request_id(value: str | None) -> str:

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 import structlog
 
 from fabrikit.kernel import Capability, Manifest, Module, ModuleContext, hookimpl
@@ -46,6 +47,9 @@ from .sdk import (
     MiniChatAuditPluginV1,
     MiniChatModelPolicyPluginV1,
     PublishPermanentError,
+    TurnAuditEvent,
+    TurnDeleteAuditEvent,
+    TurnMutationAuditEvent,
     UsageEvent,
 )
 
@@ -183,7 +187,7 @@ class MiniChat(Module):
         return Success()
 
     async def _emit_audit(self, message: OutboxMessage) -> Result:
-        envelope = message.decode(AuditEnvelope)
+        envelope = _decode_audit(message.payload)
         assert self.config is not None
         instances = await self._audit_selector.all(self.config.vendor)
         retry = False
@@ -198,6 +202,25 @@ class MiniChat(Module):
                 _log.warning("audit_retry", instance_id=instance.gts_id, error=type(exc).__name__)
                 retry = True
         return Retry("audit plugin failed") if retry else Success()
+
+
+class _RawEnvelope(msgspec.Struct):
+    type: str
+    event: msgspec.Raw
+
+
+_AUDIT_TYPES: dict[str, Any] = {
+    "turn": TurnAuditEvent,
+    "mutation": TurnMutationAuditEvent,
+    "delete": TurnDeleteAuditEvent,
+}
+
+
+def _decode_audit(payload: bytes) -> AuditEnvelope:
+    """``AuditEnvelope.event`` is an untagged union of Structs; ``type`` says which one it is."""
+    raw = msgspec.json.decode(payload, type=_RawEnvelope)
+    event = msgspec.json.decode(raw.event, type=_AUDIT_TYPES[raw.type])
+    return AuditEnvelope(type=raw.type, event=event)  # type: ignore[arg-type]
 
 
 async def _audit_call(plugin: MiniChatAuditPluginV1, envelope: AuditEnvelope) -> None:

@@ -1,6 +1,7 @@
-"""Every end-to-end test runs on SQLite and on PostgreSQL (a fresh database per test, dropped afterwards).
+"""Every end-to-end test runs on SQLite and on PostgreSQL; one real server per test file and engine.
 
-PostgreSQL comes from ``FABRIKIT_TEST_PG_DSN``; unreachable → skip locally, fail under ``CI=true``.
+PostgreSQL comes from ``FABRIKIT_TEST_PG_DSN``: a fresh database per file, dropped afterwards; unreachable → skip
+locally, fail under ``CI=true``. Tests share the file's server, so each one creates its own chats.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+import pytest_asyncio
 
 from tests.kernel.db.conftest import pg_dsn, pg_unreachable, with_database
 
@@ -25,7 +27,7 @@ async def _admin(sql: str) -> None:
         await connection.close()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["sqlite", "postgres"])
 async def database(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, Any] | None]:
     """``None`` = the SQLite default under the harness home; else a ``database`` block for a fresh PG database."""
     if request.param == "sqlite":
@@ -42,7 +44,7 @@ async def database(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, An
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def server(database: dict[str, Any] | None) -> AsyncIterator[ChatServer]:
     async with chat_server(database) as s:
         yield s

@@ -16,6 +16,7 @@ from fabrikit.modules.mini_chat.domain.errors import (
     WebSearchDisabled,
 )
 from fabrikit.modules.mini_chat.domain.service_api import (
+    ChatDetail,
     CreateChatBody,
     ListParams,
     SendMessageBody,

@@ -17,7 +17,7 @@ from fabrikit.modules.authn_resolver.sdk import AuthnResolverClient
 from fabrikit.modules.authz_resolver.module import AuthzResolver
 from fabrikit.modules.credstore.module import CredStore
 from fabrikit.modules.mini_chat.config import ClientCredentials, ProviderEntry
-from fabrikit.modules.mini_chat.domain.ports import DispatchState, ProviderRequest
+from fabrikit.modules.mini_chat.domain.ports import DispatchState, ProviderPort, ProviderRequest
 from fabrikit.modules.mini_chat.domain.provider_events import FileRef, ProviderEvent
 from fabrikit.modules.mini_chat.infra.providers import (
     OagwProviders,
@@ -30,6 +30,7 @@ from fabrikit.modules.oagw.module import Oagw
 from fabrikit.modules.oagw.sdk import OagwClient
 from fabrikit.modules.tenant_resolver.module import TenantResolver
 from fabrikit.modules.types_registry.module import TypesRegistryModule
+from fabrikit.plugins.oagw_auth.plugin import DEFINITIONS as OAGW_AUTH
 from fabrikit.plugins.single_tenant.plugin import DEFINITION as SINGLE_TENANT
 from fabrikit.plugins.static_authn.plugin import DEFINITION as STATIC_AUTHN
 from fabrikit.plugins.static_authz.plugin import DEFINITION as STATIC_AUTHZ
@@ -63,9 +64,20 @@ def provider_entry(port: int, **fields: Any) -> ProviderEntry:
 
 
 def harness(port: int, *, oagw: Mapping[str, Any] | None = None) -> RuntimeHarness:
-    oagw_cfg: dict[str, Any] = {"allow_http_upstream": True, "private_network_allowlist": [f"127.0.0.1:{port}"]}
+    oagw_cfg: dict[str, Any] = {
+        "allow_http_upstream": True,
+        "private_network_allowlist": [f"127.0.0.1:{port}"],
+    }
     oagw_cfg.update(oagw or {})
-    modules = [HeadlessRestHost, TypesRegistryModule, AuthnResolver, AuthzResolver, TenantResolver, CredStore, Oagw]
+    modules = [
+        HeadlessRestHost,
+        TypesRegistryModule,
+        AuthnResolver,
+        AuthzResolver,
+        TenantResolver,
+        CredStore,
+        Oagw,
+    ]
     config = {
         "modules": {m.manifest.name: None for m in modules} | {"oagw": {"config": oagw_cfg}},
         "plugins": {
@@ -84,7 +96,9 @@ def harness(port: int, *, oagw: Mapping[str, Any] | None = None) -> RuntimeHarne
         "logging": {"level": "warning"},
     }
     return RuntimeHarness(
-        modules=modules, plugins=[STATIC_AUTHN, STATIC_AUTHZ, STATIC_CREDSTORE, SINGLE_TENANT], config=config
+        modules=modules,
+        plugins=[STATIC_AUTHN, STATIC_AUTHZ, STATIC_CREDSTORE, SINGLE_TENANT, *OAGW_AUTH],
+        config=config,
     )
 
 
@@ -95,6 +109,7 @@ class Env:
         self.resolver = resolver
         self.oagw: OagwClient = h.hub.get(OagwClient)  # type: ignore[type-abstract]
         self.providers = OagwProviders(self.oagw, resolver, lambda: ctx)
+        self.port: ProviderPort = self.providers  # mypy proves the adapter conforms to the domain port
 
 
 @asynccontextmanager

@@ -57,8 +57,11 @@ def test_gateway_errors(error: OagwError, code: str, before: bool) -> None:
 
 
 def test_gateway_messages_are_sanitized() -> None:
-    failed = failed_from_oagw(LinkUnavailableError("cannot reach https://internal.example/v1 with Bearer sk-abcdef123"))
-    assert "https://" not in failed.message and "sk-abcdef123" not in failed.message
+    failed = failed_from_oagw(
+        LinkUnavailableError("cannot reach https://internal.example/v1 with Bearer sk-abcdef123")
+    )
+    assert "https://" not in failed.message
+    assert "sk-abcdef123" not in failed.message
 
 
 def _sse(data: str, event: str = "message") -> ServerEvent:
@@ -77,7 +80,9 @@ def test_vllm_think_tags_split_across_chunks() -> None:
     out = []
     for chunk in ["<thi", "nk>let me", " think</th", "ink>\n", "The answer", " is 4."]:
         out += normalizer.feed(_delta(chunk))
-    out += normalizer.feed(_sse('{"type":"response.completed","response":{"id":"r1","usage":null}}', "response.completed"))
+    out += normalizer.feed(
+        _sse('{"type":"response.completed","response":{"id":"r1","usage":null}}', "response.completed")
+    )
     reasoning = "".join(e.delta for e in out if isinstance(e, ReasoningDelta))
     text = "".join(e.delta for e in out if isinstance(e, TextDelta))
     assert reasoning == "let me think"
@@ -88,20 +93,28 @@ def test_vllm_think_tags_split_across_chunks() -> None:
 def test_chat_done_and_malformed_chunks() -> None:
     wire = ChatCompletionsWire()
     normalizer = wire.normalizer({}, 0)
-    out = normalizer.feed(_sse('{"id":"c1","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}'))
+    out = normalizer.feed(
+        _sse('{"id":"c1","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}')
+    )
     out += normalizer.feed(_sse('{"id":"c1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}'))
     out += normalizer.feed(_sse("[DONE]"))
-    assert out[0] == TextDelta("hi") and isinstance(out[-1], Completed) and out[-1].usage is None
+    assert out[0] == TextDelta("hi")
+    assert isinstance(out[-1], Completed)
+    assert out[-1].usage is None
     broken = wire.normalizer({}, 0)
     failed = broken.feed(_sse("{not json"))
-    assert broken.terminal is failed[-1] and failed[-1].code == "provider_error"  # type: ignore[union-attr]
+    assert broken.terminal is failed[-1]
+    assert failed[-1].code == "provider_error"
 
 
 def test_completion_bodies_are_not_streamed() -> None:
     assert ChatCompletionsWire().completion_body(
         {"model": "m", "stream": True, "stream_options": {"include_usage": True}}
     ) == {"model": "m", "stream": False}
-    assert VllmResponsesWire().completion_body({"model": "m", "stream": True}) == {"model": "m", "stream": False}
+    assert VllmResponsesWire().completion_body({"model": "m", "stream": True}) == {
+        "model": "m",
+        "stream": False,
+    }
 
 
 def test_vllm_completion_text_drops_reasoning() -> None:
@@ -112,4 +125,9 @@ def test_vllm_completion_text_drops_reasoning() -> None:
     )
     text, usage = VllmResponsesWire().completion_result(payload)
     assert text == "Done."
-    assert usage is not None and (usage.input_tokens, usage.output_tokens, usage.reasoning_tokens) == (3, 4, 1)
+    assert usage is not None
+    assert (usage.input_tokens, usage.output_tokens, usage.reasoning_tokens) == (
+        3,
+        4,
+        1,
+    )

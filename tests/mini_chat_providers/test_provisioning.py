@@ -26,7 +26,12 @@ def with_override(port: int) -> dict[str, object]:
         "upstream_alias": "mock-llm-tenant-b",
         "auth_config": {"header": "Authorization", "prefix": "Bearer ", "secret_ref": "cred://other-key"},
     }
-    return {"mock": msgspec.structs.replace(provider_entry(port), tenant_overrides={str(TENANT_B): msgspec.convert(override, type=_override_type())})}
+    return {
+        "mock": msgspec.structs.replace(
+            provider_entry(port),
+            tenant_overrides={str(TENANT_B): msgspec.convert(override, type=_override_type())},
+        )
+    }
 
 
 def _override_type() -> type:
@@ -64,12 +69,15 @@ async def test_changed_config_replaces_in_place(mock_llm: MockLlmServer) -> None
         await provision_providers(env.oagw, env.ctx, ProviderResolver({"mock": changed}))
         after = await env.oagw.list_upstreams(env.ctx)
     assert [u.id for u in before] == [u.id for u in after]
-    assert after[0].auth is not None and after[0].auth.config["secret_ref"] == "cred://other-key"
+    assert after[0].auth is not None
+    assert after[0].auth.config["secret_ref"] == "cred://other-key"
 
 
 async def test_service_context_needs_valid_client_credentials(mock_llm: MockLlmServer) -> None:
     async with provider_env(mock_llm) as env:
         authn: AuthnResolverClient = env.h.hub.get(AuthnResolverClient)  # type: ignore[type-abstract]
         with pytest.raises(TokenAcquisitionFailed):
-            await service_context(authn, ClientCredentials(client_id="mini-chat", client_secret=Secret("wrong")))
+            await service_context(
+                authn, ClientCredentials(client_id="mini-chat", client_secret=Secret("wrong"))
+            )
     assert env.ctx.subject_tenant_id is not None

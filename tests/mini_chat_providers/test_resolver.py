@@ -33,12 +33,20 @@ def test_host_name_alias_is_derived_like_oagw() -> None:
     assert derived_alias("llm.local", 8000, "http") == "llm.local:8000"
     assert derived_alias("llm.local", 80, "http") == "llm.local"
     target = ProviderResolver({"openai": entry()}).resolve("openai")
-    assert (target.alias, target.scheme, target.port, target.api_path) == ("api.openai.com", "https", 443, "/v1/responses")
+    assert (target.alias, target.scheme, target.port, target.api_path) == (
+        "api.openai.com",
+        "https",
+        443,
+        "/v1/responses",
+    )
 
 
 def test_ip_host_uses_the_configured_alias_and_needs_one() -> None:
-    target = ProviderResolver({"m": entry(host="127.0.0.1", port=8089, use_http=True, upstream_alias="Mock-LLM")}).resolve("m")
-    assert target.alias == "mock-llm" and target.scheme == "http"
+    target = ProviderResolver(
+        {"m": entry(host="127.0.0.1", port=8089, use_http=True, upstream_alias="Mock-LLM")}
+    ).resolve("m")
+    assert target.alias == "mock-llm"
+    assert target.scheme == "http"
     bare = entry(host="10.0.0.5", upstream_alias="x")
     bare = msgspec.structs.replace(bare, upstream_alias=None)  # bypasses the config check on purpose
     with pytest.raises(ProviderConfigError, match="upstream_alias"):
@@ -46,7 +54,7 @@ def test_ip_host_uses_the_configured_alias_and_needs_one() -> None:
 
 
 def test_a_host_name_alias_other_than_the_derived_one_is_refused_at_start() -> None:
-    with pytest.raises(ProviderConfigError, match="providers.openai.upstream_alias.*api.openai.com"):
+    with pytest.raises(ProviderConfigError, match=r"providers\.openai\.upstream_alias.*api\.openai\.com"):
         ProviderResolver({"openai": entry(upstream_alias="my-openai")})
 
 
@@ -60,8 +68,10 @@ def test_tenant_override_wins_for_its_tenant_only() -> None:
     resolver = ProviderResolver({"openai": entry(tenant_overrides=overrides)})
     base = resolver.resolve("openai", TENANT_C)
     override = resolver.resolve("openai", TENANT_B)
-    assert base.alias == "api.openai.com" and base.tenant_id is None
-    assert override.alias == "eu.openai.example.com" and override.tenant_id == TENANT_B
+    assert base.alias == "api.openai.com"
+    assert base.tenant_id is None
+    assert override.alias == "eu.openai.example.com"
+    assert override.tenant_id == TENANT_B
     assert override.auth_config["secret_ref"] == "cred://b-key"
     assert override.auth_type == "gts.x.core.oagw.auth_plugin.v1~x.core.oagw.apikey.v1"
     assert override.api_path == base.api_path
@@ -70,7 +80,12 @@ def test_tenant_override_wins_for_its_tenant_only() -> None:
 
 
 def test_override_on_the_same_host_with_other_credentials_is_refused() -> None:
-    overrides = {str(TENANT_B): {"host": "api.openai.com", "auth_config": {"header": "Authorization", "secret_ref": "b"}}}
+    overrides = {
+        str(TENANT_B): {
+            "host": "api.openai.com",
+            "auth_config": {"header": "Authorization", "secret_ref": "b"},
+        }
+    }
     with pytest.raises(ProviderConfigError, match="already used"):
         ProviderResolver({"openai": entry(tenant_overrides=overrides)})
 
@@ -81,9 +96,7 @@ def test_override_key_must_be_a_uuid() -> None:
 
 
 def test_providers_sharing_an_upstream_are_fine_when_identical() -> None:
-    resolver = ProviderResolver(
-        {"responses": entry(), "chat": entry(kind="openai_chat_completions")}
-    )
+    resolver = ProviderResolver({"responses": entry(), "chat": entry(kind="openai_chat_completions")})
     assert resolver.resolve("chat").api_path == "/v1/chat/completions"
     assert resolver.resolve("chat").alias == resolver.resolve("responses").alias
 
@@ -109,12 +122,20 @@ def test_azure_paths_routes_and_api_version() -> None:
     assert target.rag_route_paths == ("/openai/files", "/openai/vector_stores")
     routes = route_specs(target, "gts.x.core.oagw.upstream.v1~00000000-0000-4000-8000-000000000001")
     llm, files, stores = (r.match.http for r in routes)
-    assert llm is not None and files is not None and stores is not None
+    assert llm is not None
+    assert files is not None
+    assert stores is not None
     assert (llm.path, llm.methods, llm.query_allowlist) == ("/openai/deployments", ["POST"], ["api-version"])
-    assert files.path == "/openai/files" and "api-version" in files.query_allowlist
+    assert files.path == "/openai/files"
+    assert "api-version" in files.query_allowlist
     assert stores.methods == ["DELETE", "GET", "POST"]
     spec = upstream_spec(target)
-    assert spec.auth is not None and spec.auth.config == {"header": "api-key", "prefix": "", "secret_ref": "cred://azure-key"}
+    assert spec.auth is not None
+    assert spec.auth.config == {
+        "header": "api-key",
+        "prefix": "",
+        "secret_ref": "cred://azure-key",
+    }
     assert spec.alias == "acme.openai.azure.com"
 
 

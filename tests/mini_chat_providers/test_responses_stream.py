@@ -34,9 +34,11 @@ def text_of(events: list[Any]) -> str:
 async def test_normal_stream_is_text_deltas_then_completed_with_mock_usage(mock_llm: MockLlmServer) -> None:
     async with provider_env(mock_llm) as env:
         events, state = await collect(env, request(responses_body("hello brave new world")))
-    assert state.dispatched and not state.nothing_generated
+    assert state.dispatched
+    assert not state.nothing_generated
     *deltas, terminal = events
-    assert deltas and all(isinstance(e, TextDelta) for e in deltas)
+    assert deltas
+    assert all(isinstance(e, TextDelta) for e in deltas)
     assert text_of(deltas) == "hello brave new world"
     assert isinstance(terminal, Completed)
     assert mock_llm.requests("/v1/responses")[-1]["outcome"]["terminal"] == "response.completed"
@@ -44,28 +46,39 @@ async def test_normal_stream_is_text_deltas_then_completed_with_mock_usage(mock_
     assert terminal.usage is not None
     assert terminal.usage.output_tokens == 4
     assert terminal.usage.input_tokens == -(-len("hello brave new world") // 4)
-    assert terminal.response_id is not None and terminal.response_id.startswith("resp_")
+    assert terminal.response_id is not None
+    assert terminal.response_id.startswith("resp_")
 
 
 async def test_usage_override_is_reported_exactly(mock_llm: MockLlmServer) -> None:
     async with provider_env(mock_llm) as env:
         events, _ = await collect(env, request(responses_body("hi [[mock:usage=120:45:30:7]]")))
     terminal = events[-1]
-    assert isinstance(terminal, Completed) and terminal.usage is not None
+    assert isinstance(terminal, Completed)
+    assert terminal.usage is not None
     usage = terminal.usage
     assert (usage.input_tokens, usage.output_tokens) == (120, 45)
-    assert (usage.cache_read_input_tokens, usage.reasoning_tokens, usage.cache_write_input_tokens) == (30, 7, 0)
+    assert (usage.cache_read_input_tokens, usage.reasoning_tokens, usage.cache_write_input_tokens) == (
+        30,
+        7,
+        0,
+    )
 
 
 async def test_no_usage_means_usage_unknown(mock_llm: MockLlmServer) -> None:
     async with provider_env(mock_llm) as env:
         events, _ = await collect(env, request(responses_body("hi [[mock:no_usage]]")))
-    assert isinstance(events[-1], Completed) and events[-1].usage is None
+    assert isinstance(events[-1], Completed)
+    assert events[-1].usage is None
 
 
 async def _store_with_file(env: Env) -> tuple[str, str]:
     """A file and a vector store on the mock, created through oagw's RAG routes (so those routes exist)."""
-    form = Multipart().text("purpose", "assistants").bytes("file", b"fact: the sky is green", filename="notes.txt")
+    form = (
+        Multipart()
+        .text("purpose", "assistants")
+        .bytes("file", b"fact: the sky is green", filename="notes.txt")
+    )
     upload = ProxyRequest(
         method="POST",
         alias="mock-llm",
@@ -116,7 +129,8 @@ async def test_tools_and_citations(mock_llm: MockLlmServer) -> None:
     terminal = events[-1]
     assert isinstance(terminal, Completed)
     by_source = {c.source: c for c in terminal.citations}
-    assert by_source["file"].attachment_id == attachment and by_source["file"].title == "notes.txt"
+    assert by_source["file"].attachment_id == attachment
+    assert by_source["file"].title == "notes.txt"
     assert by_source["web"].url == "https://example.com/mock/search/1"
     assert by_source["web"].title == "Mock result 1"
     assert text_of(events) == "what is the sky"
@@ -129,39 +143,51 @@ async def test_unknown_cited_file_is_dropped_and_counted(mock_llm: MockLlmServer
         events, _ = await collect(env, request(responses_body("q", tools=tools)))
     terminal = events[-1]
     assert isinstance(terminal, Completed)
-    assert terminal.citations == () and terminal.citations_dropped == 1
+    assert terminal.citations == ()
+    assert terminal.citations_dropped == 1
 
 
-@pytest.mark.parametrize(("directive", "reason"), [("incomplete", "max_tokens"), ("incomplete=content_filter", "content_filter")])
+@pytest.mark.parametrize(
+    ("directive", "reason"), [("incomplete", "max_tokens"), ("incomplete=content_filter", "content_filter")]
+)
 async def test_incomplete(mock_llm: MockLlmServer, directive: str, reason: str) -> None:
     async with provider_env(mock_llm) as env:
         events, state = await collect(env, request(responses_body(f"a b c [[mock:{directive}]]")))
     terminal = events[-1]
-    assert isinstance(terminal, Incomplete) and terminal.reason == reason
-    assert terminal.usage is not None and terminal.usage.output_tokens == 3
+    assert isinstance(terminal, Incomplete)
+    assert terminal.reason == reason
+    assert terminal.usage is not None
+    assert terminal.usage.output_tokens == 3
     assert not state.nothing_generated
 
 
 async def test_max_output_tokens_cap_ends_incomplete(mock_llm: MockLlmServer) -> None:
     async with provider_env(mock_llm) as env:
-        events, _ = await collect(env, request(responses_body("one two three four five", max_output_tokens=2)))
+        events, _ = await collect(
+            env, request(responses_body("one two three four five", max_output_tokens=2))
+        )
     assert text_of(events).split() == ["one", "two"]
-    assert isinstance(events[-1], Incomplete) and events[-1].reason == "max_tokens"
+    assert isinstance(events[-1], Incomplete)
+    assert events[-1].reason == "max_tokens"
 
 
 async def test_http_500_is_provider_error_with_nothing_generated(mock_llm: MockLlmServer) -> None:
     async with provider_env(mock_llm) as env:
         events, state = await collect(env, request(responses_body("x [[mock:error=500]]")))
     assert events == [
-        Failed(code="provider_error", message=sanitize_provider_text("The server had an error (mock status 500)"))
+        Failed(
+            code="provider_error", message=sanitize_provider_text("The server had an error (mock status 500)")
+        )
     ]
-    assert state.dispatched and state.nothing_generated
+    assert state.dispatched
+    assert state.nothing_generated
 
 
 async def test_http_429_is_rate_limited(mock_llm: MockLlmServer) -> None:
     async with provider_env(mock_llm) as env:
         events, state = await collect(env, request(responses_body("x [[mock:error=429]]")))
-    assert len(events) == 1 and isinstance(events[0], Failed)
+    assert len(events) == 1
+    assert isinstance(events[0], Failed)
     assert events[0].code == "rate_limited"
     assert state.nothing_generated
 
@@ -169,18 +195,23 @@ async def test_http_429_is_rate_limited(mock_llm: MockLlmServer) -> None:
 async def test_http_504_is_provider_timeout(mock_llm: MockLlmServer) -> None:
     async with provider_env(mock_llm) as env:
         events, _ = await collect(env, request(responses_body("x [[mock:error=504]]")))
-    assert isinstance(events[-1], Failed) and events[-1].code == "provider_timeout"
+    assert isinstance(events[-1], Failed)
+    assert events[-1].code == "provider_timeout"
 
 
 @pytest.mark.parametrize("fail_event", ["", ",fail_event=error", ",fail_event=error_nested"])
 async def test_fail_after_n_deltas(mock_llm: MockLlmServer, fail_event: str) -> None:
     async with provider_env(mock_llm) as env:
-        events, state = await collect(env, request(responses_body(f"a b c d e f [[mock:fail_after=3{fail_event}]]")))
+        events, state = await collect(
+            env, request(responses_body(f"a b c d e f [[mock:fail_after=3{fail_event}]]"))
+        )
     *deltas, terminal = events
     assert [type(e) for e in deltas] == [TextDelta] * 3
-    assert isinstance(terminal, Failed) and terminal.code == "provider_error"
+    assert isinstance(terminal, Failed)
+    assert terminal.code == "provider_error"
     assert "mock failure" in terminal.message
-    assert state.dispatched and not state.nothing_generated
+    assert state.dispatched
+    assert not state.nothing_generated
 
 
 async def test_drop_without_terminal_is_provider_error(mock_llm: MockLlmServer) -> None:
@@ -188,7 +219,8 @@ async def test_drop_without_terminal_is_provider_error(mock_llm: MockLlmServer) 
         events, state = await collect(env, request(responses_body("a b c d e [[mock:drop_after=2]]")))
     *deltas, terminal = events
     assert text_of(deltas) == "a b"
-    assert isinstance(terminal, Failed) and terminal.code == "provider_error"
+    assert isinstance(terminal, Failed)
+    assert terminal.code == "provider_error"
     assert not state.nothing_generated
 
 
@@ -196,16 +228,21 @@ async def test_malformed_event_is_provider_error(mock_llm: MockLlmServer) -> Non
     async with provider_env(mock_llm) as env:
         events, _ = await collect(env, request(responses_body("a b [[mock:malformed]]")))
     terminal = events[-1]
-    assert isinstance(terminal, Failed) and terminal.code == "provider_error"
+    assert isinstance(terminal, Failed)
+    assert terminal.code == "provider_error"
     assert sum(isinstance(e, Failed | Completed) for e in events) == 1
 
 
-async def test_json_answer_to_a_stream_request_is_a_provider_error_with_its_usage(mock_llm: MockLlmServer) -> None:
+async def test_json_answer_to_a_stream_request_is_a_provider_error_with_its_usage(
+    mock_llm: MockLlmServer,
+) -> None:
     async with provider_env(mock_llm) as env:
         events, state = await collect(env, request(responses_body("a b [[mock:non_sse]]")))
-    assert len(events) == 1 and isinstance(events[0], Failed)
+    assert len(events) == 1
+    assert isinstance(events[0], Failed)
     assert events[0].code == "provider_error"
-    assert events[0].usage is not None and events[0].usage.output_tokens == 2
+    assert events[0].usage is not None
+    assert events[0].usage.output_tokens == 2
     assert not state.nothing_generated  # the provider did generate: billing must not release
 
 

@@ -18,8 +18,46 @@ from fabrikit.kernel.odata import COMPARE_OPS, FUNCTIONS, And, Compare, Expr, Fu
 
 TENANTS = (uuid.UUID(int=1), uuid.UUID(int=2))
 
-TITLES = ("", "a", "A", "ab", "abc", "a%b", "a_b", "50%", "x*y", "x?y", "[a]", "a\\b", "é", "日本", "Ω", "a b", "'q'")
-NEEDLES = ("", "a", "A", "b", "%", "_", "*", "?", "[", "]", "\\", "'", "é", "日", "a%", "_b", "[a", "x*", "?y")
+TITLES = (
+    "",
+    "a",
+    "A",
+    "ab",
+    "abc",
+    "a%b",
+    "a_b",
+    "50%",
+    "x*y",
+    "x?y",
+    "[a]",
+    "a\\b",
+    "é",
+    "日本",
+    "Ω",
+    "a b",
+    "'q'",
+)
+NEEDLES = (
+    "",
+    "a",
+    "A",
+    "b",
+    "%",
+    "_",
+    "*",
+    "?",
+    "[",
+    "]",
+    "\\",
+    "'",
+    "é",
+    "日",
+    "a%",
+    "_b",
+    "[a",
+    "x*",
+    "?y",
+)
 INTS = (-2, -1, 0, 1, 2)
 BIG_INTS = (-(2**62), -1, 0, 1, 2**40, 2**62)
 FLOATS = (-1.5, -0.0, 0.0, 2.25, 1e300)
@@ -54,7 +92,9 @@ _RANDOM: dict[str, st.SearchStrategy[Any]] = {
     "string": safe_text,
     "int": st.integers(min_value=-(2**63), max_value=2**63 - 1),
     "float": st.floats(allow_nan=False, allow_infinity=False),
-    "decimal": st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-(10**9), max_value=10**9),
+    "decimal": st.decimals(
+        allow_nan=False, allow_infinity=False, places=3, min_value=-(10**9), max_value=10**9
+    ),
     "bool": st.booleans(),
     "uuid": st.uuids(),
     "datetime": st.datetimes(timezones=st.just(UTC)),

@@ -17,6 +17,7 @@ from fabrikit.kernel.errors import DomainError
 from fabrikit.kernel.security import OWNER_TENANT_ID, AccessScope, Secret, SecurityContext
 from fabrikit.modules.authz_resolver.sdk import (
     AccessDenied,
+    AccessRequest,
     AuthzResolverClient,
     EvaluationFailed,
     PolicyEnforcer,
@@ -45,12 +46,16 @@ class Platform:
         return self._hub.get(iface)
 
     async def authorize(self, ctx: SecurityContext, resource_type: str, action: str) -> None:
-        """PEP check on a GTS resource type; deny or PDP failure → 403 ``authz.forbidden`` (reason only logged)."""
+        """PEP check on a GTS resource type, the caller's tenant as context (G-10.3, G-12.1 step 1).
+
+        Deny or PDP failure → 403 ``authz.forbidden`` (reason only logged)."""
         if self._pep is None:
             self._pep = PolicyEnforcer(self._client(AuthzResolverClient))
         resource = ResourceType(name=resource_type, supported_properties=(OWNER_TENANT_ID,))
+        # oagw acts only inside the caller's own tenant: say so, so a PDP can refuse a foreign context.
+        request = AccessRequest(tenant_root_id=ctx.subject_tenant_id, tenant_mode="root_only")
         try:
-            scope = await self._pep.access_scope(ctx, resource, action)
+            scope = await self._pep.access_scope(ctx, resource, action, request=request)
         except (AccessDenied, EvaluationFailed):
             raise ForbiddenError("access denied") from None
         if not _scope_admits_tenant(scope, ctx.subject_tenant_id):

@@ -62,7 +62,9 @@ def make_item_table() -> Any:
 def _fields(column_of: Any) -> FieldMap:
     return FieldMap(
         {
-            name: Field(column_of(name), kind, sortable=name in (*SORTABLE, "id"), nullable=name not in SORTABLE)  # type: ignore[arg-type]
+            name: Field(
+                column_of(name), kind, sortable=name in (*SORTABLE, "id"), nullable=name not in SORTABLE
+            )  # type: ignore[arg-type]
             for name, kind in FIELD_KINDS.items()
             if name != "id"
         }

@@ -8,8 +8,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from piccolo.columns import Timestamp, Timestamptz, Varchar
 from piccolo.columns import UUID as UUIDColumn
+from piccolo.columns import Timestamp, Timestamptz, Varchar
 from piccolo.table import Table
 
 from fabrikit.kernel.db import SqlColumn, compile_filter, page_query, sql_value, utc_text
@@ -160,12 +160,19 @@ def test_piccolo_columns_bind_what_piccolo_stores() -> None:
 
 def test_per_column_adapter_and_value_adapter_override_the_defaults() -> None:
     fields = FieldMap(
-        {"at": Field(SqlColumn("t.at_epoch", adapt=lambda value, dialect: int(value.timestamp())), "datetime")}
+        {
+            "at": Field(
+                SqlColumn("t.at_epoch", adapt=lambda value, dialect: int(value.timestamp())), "datetime"
+            )
+        }
     )
     sql, args = compile_filter(Compare("at", "gt", Value("datetime", AT)), fields, "sqlite")
     assert (sql, args) == ('("t"."at_epoch" > {})', (int(AT.timestamp()),))
     _, args = compile_filter(
-        Compare("at", "gt", Value("datetime", AT)), fields, "sqlite", value_adapter=lambda f, v, d: f"{f.name}:{d}"
+        Compare("at", "gt", Value("datetime", AT)),
+        fields,
+        "sqlite",
+        value_adapter=lambda f, v, d: f"{f.name}:{d}",
     )
     assert args == ("at:sqlite",)
 
