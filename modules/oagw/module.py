@@ -17,9 +17,11 @@ from .api.routes import build_routers
 from .config import OagwConfig
 from .domain.limiter import RateLimiterRegistry
 from .domain.netpolicy import NetworkPolicy
+from .domain.pool import EndpointPools
 from .domain.repository import InMemoryRouteRepository, InMemoryUpstreamRepository
 from .infra.builtin_plugins import BUILTIN_AUTH, BUILTIN_GUARDS, BUILTIN_TRANSFORMS
 from .infra.engine import AiohttpEngine
+from .infra.health import HealthChecker
 from .infra.oauth2 import OAuth2Tokens
 from .infra.platform import Platform
 from .pipeline import PluginDirectory, ProxyPipeline
@@ -90,6 +92,7 @@ class Oagw(Module):
         self.engine: AiohttpEngine | None = None
         self.pipeline: ProxyPipeline | None = None
         self.tokens: OAuth2Tokens | None = None
+        self.health: HealthChecker | None = None
 
     def migrations(self) -> Sequence[Any]:
         # The database is touched only with `storage: db` (G-1.1), which is not built yet (G-6.2 SHOULD).
@@ -117,6 +120,7 @@ class Oagw(Module):
         policy = NetworkPolicy(cfg.private_network_allowlist)
         platform = Platform(ctx.hub, tenant_chain_ttl_secs=cfg.tenant_chain_cache_ttl_secs)
         limiters = RateLimiterRegistry()
+        pools = EndpointPools()
         self.engine = AiohttpEngine(cfg, policy)
         engine = self.engine
         self.tokens = OAuth2Tokens(
@@ -143,7 +147,9 @@ class Oagw(Module):
             plugins=PluginDirectory(ctx.hub),
             limiters=limiters,
             tokens=self.tokens,
+            pools=pools,
         )
+        self.health = HealthChecker(pools, policy, connect_timeout_secs=cfg.connect_timeout_secs)
         self.service.proxy = self.pipeline
         ctx.hub.register(OagwClient, self.service)  # type: ignore[type-abstract]
         ctx.hub.register(OAuth2TokenSource, self.tokens)  # type: ignore[type-abstract]
@@ -155,8 +161,12 @@ class Oagw(Module):
     async def start(self, ctx: ModuleContext) -> None:
         assert self.engine is not None
         await self.engine.start()
+        if self.health is not None:
+            self.health.start()
 
     async def stop(self, ctx: ModuleContext) -> None:
+        if self.health is not None:
+            await self.health.close()
         if self.engine is not None:
             await self.engine.close()
 

@@ -26,6 +26,7 @@ from .domain.headers import (
 )
 from .domain.limiter import RateLimitDecision, RateLimiterRegistry, rate_limit_headers, rate_limit_key
 from .domain.netpolicy import NetworkPolicy
+from .domain.pool import EndpointPools
 from .domain.paths import build_url, check_query_allowlist, check_suffix_mode
 from .infra import metrics
 from .infra.builtin_plugins import BUILTIN_AUTH, BUILTIN_GUARDS, BUILTIN_TRANSFORMS
@@ -161,6 +162,7 @@ class ProxyPipeline:
         plugins: PluginDirectory,
         limiters: RateLimiterRegistry,
         tokens: OAuth2Tokens | None = None,
+        pools: EndpointPools | None = None,
     ) -> None:
         self.config = config
         self.service = service
@@ -171,7 +173,7 @@ class ProxyPipeline:
         self.limiters = limiters
         self.tokens = tokens
         self.breakers = Breakers(BreakerConfig(**_struct_dict(config.circuit_breaker)))
-        self._round_robin: dict[str, int] = {}
+        self.pools = pools if pools is not None else EndpointPools()
 
     # --- G-12.1 -------------------------------------------------------------------------------------------------
     async def run(
@@ -420,11 +422,7 @@ class ProxyPipeline:
         chosen = select_target_host(endpoints, target_host)
         if chosen is not None:
             return chosen
-        if len(endpoints) == 1:
-            return endpoints[0]
-        index = self._round_robin.get(upstream.id, 0)
-        self._round_robin[upstream.id] = index + 1
-        return endpoints[index % len(endpoints)]
+        return self.pools.pick(upstream)
 
     def _rate_limit(
         self, call: _Call, upstream: Upstream, route: Route, client_ip: str | None

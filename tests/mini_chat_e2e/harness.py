@@ -119,7 +119,11 @@ def server_config(
                         {"token": "other-tenant", "identity": {"subject_tenant_id": OTHER_TENANT}},
                     ],
                     "s2s_credentials": [
-                        {"client_id": "mini-chat", "client_secret": "dev", "identity": {"subject_id": SERVICE_SUBJECT}}
+                        {
+                            "client_id": "mini-chat",
+                            "client_secret": "dev",
+                            "identity": {"subject_id": SERVICE_SUBJECT},
+                        }
                     ],
                     **(authn or {}),
                 }
@@ -155,7 +159,9 @@ class ChatServer:
         return resp.json()  # type: ignore[no-any-return]
 
     async def send(self, chat_id: str, content: str, **body: Any) -> Stream:
-        return await collect(self.http, "POST", f"{BASE}/chats/{chat_id}/messages:stream", {"content": content, **body})
+        return await collect(
+            self.http, "POST", f"{BASE}/chats/{chat_id}/messages:stream", {"content": content, **body}
+        )
 
 
 @dataclass
@@ -236,4 +242,43 @@ async def quota_rows(s: ChatServer) -> list[dict[str, Any]]:
 async def credits_used(s: ChatServer, bucket: str = "total", period: str = "daily") -> tuple[int, int]:
     """(spent, reserved) summed over the matching rows."""
     rows = [r for r in await quota_rows(s) if r["bucket"] == bucket and r["period_type"] == period]
-    return sum(int(r["spent_credits_micro"]) for r in rows), sum(int(r["reserved_credits_micro"]) for r in rows)
+    return sum(int(r["spent_credits_micro"]) for r in rows), sum(
+        int(r["reserved_credits_micro"]) for r in rows
+    )
+
+
+def provider_record(s: ChatServer, marker: str) -> dict[str, Any]:
+    """The one provider call whose request body mentions ``marker``."""
+    found = [r for r in s.provider_calls() if marker in json.dumps(r.get("json"))]
+    assert len(found) == 1, f"{len(found)} provider calls mention {marker!r}"
+    return found[0]
+
+
+async def turn_status(s: ChatServer, chat_id: str, request_id: str) -> httpx.Response:
+    return await s.http.get(f"{BASE}/chats/{chat_id}/turns/{request_id}", headers=AUTH)
+
+
+async def wait_state(
+    s: ChatServer, chat_id: str, request_id: str, *, timeout: float = 10.0
+) -> dict[str, Any]:
+    """Polls the turn status until it leaves ``running``."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        resp = await turn_status(s, chat_id, request_id)
+        assert resp.status_code == 200, resp.text
+        body: dict[str, Any] = resp.json()
+        if body["state"] != "running" or loop.time() > deadline:
+            return body
+        await asyncio.sleep(0.02)
+
+
+PROVIDER_ID_PATTERNS = ("resp_", "chatcmpl-", "cmpl-", "msg_", "file-", "vs_", "fs_", "ws_", "ci_")
+
+
+def assert_no_provider_ids(stream: Stream) -> None:
+    for event in stream.events:
+        for pattern in PROVIDER_ID_PATTERNS:
+            assert pattern not in event.data, (pattern, event.data)

@@ -30,7 +30,9 @@ def problem(resp: Any, status: int, code: str) -> dict[str, Any]:
     assert resp.headers["content-type"].startswith("application/problem+json")
     body: dict[str, Any] = resp.json()
     assert body["code"] == code, body
-    assert body["status"] == status and body["title"] and body["title"] != code
+    assert body["status"] == status
+    assert body["title"]
+    assert body["title"] != code
     return body
 
 
@@ -45,12 +47,15 @@ async def test_models_list_get_and_hidden_internals(server: ChatServer) -> None:
     for item in items:
         assert set(item) == MODEL_FIELDS  # T11-02, T11-05: no provider ids, multipliers, prompts
     premium = items[0]
-    assert premium["tier"] == "premium" and premium["multiplier_display"] == "3x"
-    assert premium["display_name"].endswith("(mock)") and premium["context_window"] == 1_047_576
+    assert premium["tier"] == "premium"
+    assert premium["multiplier_display"] == "3x"
+    assert premium["display_name"].endswith("(mock)")
+    assert premium["context_window"] == 1_047_576
     assert set(premium["multimodal_capabilities"]) == {"VISION_INPUT", "RAG"}
 
     one = await server.http.get(f"{BASE}/models/gpt-4.1-mini", headers=AUTH)
-    assert one.status_code == 200 and one.json() == items[1]  # T11-03
+    assert one.status_code == 200
+    assert one.json() == items[1]
     problem(await server.http.get(f"{BASE}/models/no-such-model", headers=AUTH), 404, "model_not_found")
     assert (await server.http.get(f"{BASE}/models")).status_code == 401
 
@@ -65,13 +70,17 @@ async def test_create_default_and_explicit_model(server: ChatServer) -> None:
     assert set(chat) == CHAT_FIELDS
     assert chat["model"] == "gpt-4.1"  # T02-01: the premium default
     assert chat["title"] == "hello"  # T02-03
-    assert chat["is_temporary"] is False and chat["message_count"] == 0
-    assert RFC3339.match(chat["created_at"]) and RFC3339.match(chat["updated_at"])
-    assert str(uuid.UUID(chat["id"])) == chat["id"] and uuid.UUID(chat["id"]).version == 7
+    assert chat["is_temporary"] is False
+    assert chat["message_count"] == 0
+    assert RFC3339.match(chat["created_at"])
+    assert RFC3339.match(chat["updated_at"])
+    assert str(uuid.UUID(chat["id"])) == chat["id"]
+    assert uuid.UUID(chat["id"]).version == 7
     assert resp.headers["location"].endswith(f"{BASE}/chats/{chat['id']}")
 
     explicit = await server.create_chat(model="gpt-4.1-mini")  # T02-02
-    assert explicit["model"] == "gpt-4.1-mini" and explicit["title"] is None
+    assert explicit["model"] == "gpt-4.1-mini"
+    assert explicit["title"] is None
     problem(
         await server.http.post(f"{BASE}/chats", json={"model": "gpt-9"}, headers=AUTH), 400, "invalid_model"
     )  # T02-04
@@ -86,19 +95,26 @@ async def test_body_errors(server: ChatServer) -> None:
     problem(malformed, 400, "invalid_json")
     wrong = await server.http.post(f"{BASE}/chats", json={"title": 5}, headers=AUTH)
     body = problem(wrong, 400, "validation_error")
-    assert body["errors"] and body["errors"][0]["field"] == "title"
-    problem(await server.http.post(f"{BASE}/chats", json={"title": "   "}, headers=AUTH), 400, "validation_error")
-    ok = await server.http.post(f"{BASE}/chats", json={"title": "é" * 255}, headers=AUTH)  # T02-12
-    assert ok.status_code == 201 and ok.json()["title"] == "é" * 255
+    assert body["errors"]
+    assert body["errors"][0]["field"] == "title"
     problem(
-        await server.http.post(f"{BASE}/chats", json={"title": "é" * 256}, headers=AUTH), 400, "validation_error"
+        await server.http.post(f"{BASE}/chats", json={"title": "   "}, headers=AUTH), 400, "validation_error"
+    )
+    ok = await server.http.post(f"{BASE}/chats", json={"title": "é" * 255}, headers=AUTH)  # T02-12
+    assert ok.status_code == 201
+    assert ok.json()["title"] == "é" * 255
+    problem(
+        await server.http.post(f"{BASE}/chats", json={"title": "é" * 256}, headers=AUTH),
+        400,
+        "validation_error",
     )
 
 
 async def test_get_patch_delete(server: ChatServer) -> None:
     chat = await server.create_chat(title="first")
     got = await server.http.get(f"{BASE}/chats/{chat['id']}", headers=AUTH)
-    assert got.status_code == 200 and got.json() == chat  # T02-05
+    assert got.status_code == 200
+    assert got.json() == chat
 
     for bad in (str(uuid.uuid4()), "not-a-uuid", "123"):  # T02-06
         problem(await server.http.get(f"{BASE}/chats/{bad}", headers=AUTH), 404, "chat_not_found")
@@ -107,7 +123,8 @@ async def test_get_patch_delete(server: ChatServer) -> None:
     patched = await server.http.patch(f"{BASE}/chats/{chat['id']}", json={"title": " second "}, headers=AUTH)
     assert patched.status_code == 200, patched.text
     after = patched.json()
-    assert after["title"] == "second" and after["updated_at"] > chat["updated_at"]  # T02-08
+    assert after["title"] == "second"
+    assert after["updated_at"] > chat["updated_at"]
     assert {k: v for k, v in after.items() if k not in ("title", "updated_at")} == {
         k: v for k, v in chat.items() if k not in ("title", "updated_at")
     }
@@ -116,7 +133,9 @@ async def test_get_patch_delete(server: ChatServer) -> None:
         404,
         "chat_not_found",
     )  # T02-09
-    problem(await server.http.patch(f"{BASE}/chats/{chat['id']}", json={}, headers=AUTH), 400, "validation_error")
+    problem(
+        await server.http.patch(f"{BASE}/chats/{chat['id']}", json={}, headers=AUTH), 400, "validation_error"
+    )
 
     # T02-14: the model is fixed; PATCH ignores it
     fixed = await server.http.patch(
@@ -155,17 +174,21 @@ async def test_three_page_cursor_walk(server: ChatServer) -> None:
     pages = []
     cursor = None
     while True:
-        params = dict(query) if cursor is None else {"$filter": query["$filter"], "limit": "3", "cursor": cursor}
+        params = (
+            dict(query) if cursor is None else {"$filter": query["$filter"], "limit": "3", "cursor": cursor}
+        )
         resp = await server.http.get(f"{BASE}/chats", params=params, headers=AUTH)
         assert resp.status_code == 200, resp.text
         body = resp.json()
-        assert set(body) == {"items", "page_info"} and body["page_info"]["limit"] == 3
+        assert set(body) == {"items", "page_info"}
+        assert body["page_info"]["limit"] == 3
         pages.append(body)
         seen += [c["id"] for c in body["items"]]
         cursor = body["page_info"]["next_cursor"]
         if cursor is None:
             break
-    assert len(pages) == 3 and pages[0]["page_info"]["prev_cursor"] is None  # T02-07
+    assert len(pages) == 3
+    assert pages[0]["page_info"]["prev_cursor"] is None
     assert seen == [c["id"] for c in reversed(created)]  # updated_at desc, no gaps or repeats
 
     back = await server.http.get(
@@ -184,12 +207,18 @@ async def test_three_page_cursor_walk(server: ChatServer) -> None:
     clamped = await server.http.get(f"{BASE}/chats", params={"limit": "500"}, headers=AUTH)
     assert clamped.json()["page_info"]["limit"] == 100
     problem(
-        await server.http.get(f"{BASE}/chats", params={"$orderby": "nope"}, headers=AUTH), 422, "invalid_orderby"
+        await server.http.get(f"{BASE}/chats", params={"$orderby": "nope"}, headers=AUTH),
+        422,
+        "invalid_orderby",
     )
     problem(
-        await server.http.get(f"{BASE}/chats", params={"$filter": "title eq"}, headers=AUTH), 422, "invalid_filter"
+        await server.http.get(f"{BASE}/chats", params={"$filter": "title eq"}, headers=AUTH),
+        422,
+        "invalid_filter",
     )
-    problem(await server.http.get(f"{BASE}/chats", params={"$select": ""}, headers=AUTH), 400, "invalid_select")
+    problem(
+        await server.http.get(f"{BASE}/chats", params={"$select": ""}, headers=AUTH), 400, "invalid_select"
+    )
 
 
 # -- messages list (T03) and reactions (T12) ---------------------------------------------------------------
@@ -211,23 +240,31 @@ async def test_messages_list_cursor_select_orderby_filter(server: ChatServer) ->
     for user, assistant in zip(items[::2], items[1::2], strict=True):
         assert user["request_id"] == assistant["request_id"]  # T03-08
     for m in items:
-        assert m["request_id"] and isinstance(m["attachments"], list) and "my_reaction" in m  # T03-05/06
+        assert m["request_id"]
+        assert isinstance(m["attachments"], list)
+        assert "my_reaction" in m
         assert ("model" in m) == (m["role"] == "assistant")
     assert all(m["input_tokens"] > 0 and m["output_tokens"] > 0 for m in items[1::2])  # T04-08
 
     first = (await server.http.get(path, params={"limit": "4"}, headers=AUTH)).json()  # T03-01
     second = (
-        await server.http.get(path, params={"limit": "4", "cursor": first["page_info"]["next_cursor"]}, headers=AUTH)
+        await server.http.get(
+            path, params={"limit": "4", "cursor": first["page_info"]["next_cursor"]}, headers=AUTH
+        )
     ).json()
     assert [m["id"] for m in first["items"] + second["items"]] == [m["id"] for m in items]
     back = (
-        await server.http.get(path, params={"limit": "4", "cursor": second["page_info"]["prev_cursor"]}, headers=AUTH)
+        await server.http.get(
+            path, params={"limit": "4", "cursor": second["page_info"]["prev_cursor"]}, headers=AUTH
+        )
     ).json()
     assert [m["id"] for m in back["items"]] == [m["id"] for m in first["items"]]
 
     sel = (await server.http.get(path, params={"$select": "id,role"}, headers=AUTH)).json()  # T03-02
     assert all(set(m) == {"id", "role"} for m in sel["items"])
-    desc = (await server.http.get(path, params={"$orderby": "created_at desc"}, headers=AUTH)).json()  # T03-03
+    desc = (
+        await server.http.get(path, params={"$orderby": "created_at desc"}, headers=AUTH)
+    ).json()  # T03-03
     assert [m["id"] for m in desc["items"]] == [m["id"] for m in reversed(items)]
     users = (await server.http.get(path, params={"$filter": "role eq 'user'"}, headers=AUTH)).json()  # T03-04
     assert [m["id"] for m in users["items"]] == [m["id"] for m in items[::2]]
@@ -242,7 +279,9 @@ async def test_messages_list_cursor_select_orderby_filter(server: ChatServer) ->
         422,
         "invalid_cursor",
     )
-    problem(await server.http.get(path, params={"$filter": "content eq 'x'"}, headers=AUTH), 422, "invalid_filter")
+    problem(
+        await server.http.get(path, params={"$filter": "content eq 'x'"}, headers=AUTH), 422, "invalid_filter"
+    )
 
 
 async def test_reactions(server: ChatServer) -> None:
@@ -252,9 +291,12 @@ async def test_reactions(server: ChatServer) -> None:
 
     liked = await server.http.put(f"{base}/{answer['id']}/reaction", json={"reaction": "like"}, headers=AUTH)
     assert liked.status_code == 200, liked.text  # T12-01
-    assert liked.json()["message_id"] == answer["id"] and liked.json()["reaction"] == "like"
+    assert liked.json()["message_id"] == answer["id"]
+    assert liked.json()["reaction"] == "like"
     await asyncio.sleep(0.002)
-    changed = await server.http.put(f"{base}/{answer['id']}/reaction", json={"reaction": "dislike"}, headers=AUTH)
+    changed = await server.http.put(
+        f"{base}/{answer['id']}/reaction", json={"reaction": "dislike"}, headers=AUTH
+    )
     assert changed.json()["reaction"] == "dislike"  # T12-02
     assert changed.json()["created_at"] > liked.json()["created_at"]
     listed = (await server.http.get(base, headers=AUTH)).json()["items"]
@@ -278,12 +320,16 @@ async def test_reactions(server: ChatServer) -> None:
         )
     problem(
         await server.http.put(
-            f"{BASE}/chats/{uuid.uuid4()}/messages/{answer['id']}/reaction", json={"reaction": "like"}, headers=AUTH
+            f"{BASE}/chats/{uuid.uuid4()}/messages/{answer['id']}/reaction",
+            json={"reaction": "like"},
+            headers=AUTH,
         ),
         404,
         "chat_not_found",
     )
-    assert (await server.http.delete(f"{base}/{answer['id']}/reaction", headers=AUTH)).status_code == 204  # T12-04
+    assert (
+        await server.http.delete(f"{base}/{answer['id']}/reaction", headers=AUTH)
+    ).status_code == 204  # T12-04
     assert (await server.http.delete(f"{base}/{answer['id']}/reaction", headers=AUTH)).status_code == 204
     listed = (await server.http.get(base, headers=AUTH)).json()["items"]
     assert [m["my_reaction"] for m in listed] == [None, None]

@@ -86,7 +86,7 @@ _NAMES_BY_KIND: dict[str, tuple[str, ...]] = {
 FIELD_KINDS = {name: kind for kind, names in _NAMES_BY_KIND.items() for name in names}
 SORTABLE = ("title", "rank", "at", "day")
 
-safe_text = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=8)
+safe_text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8)
 
 _RANDOM: dict[str, st.SearchStrategy[Any]] = {
     "string": safe_text,

@@ -25,7 +25,8 @@ from ..domain.sse import (
 
 _log = structlog.get_logger("fabrikit.modules.mini_chat.sse")
 
-SSE_MEDIA_TYPE = "text/event-stream; charset=utf-8"
+# Litestar appends "; charset=utf-8" to text/* media types, giving the C-9.1 header exactly.
+SSE_MEDIA_TYPE = "text/event-stream"
 SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
 # Items already queued are written together: one transport write for a burst of deltas instead of one each.
 _MAX_BATCH = 64

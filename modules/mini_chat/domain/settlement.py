@@ -27,10 +27,15 @@ def _after_forwarding(outcome: BillingOutcome, usage: ProviderUsage | None) -> B
 
 
 def derive_billing(ending: Ending) -> Billing:
-    """The CI-6 table. Completed (incl. incomplete) always settles ``actual`` (unknown usage counts as zero)."""
+    """The CI-6 table.
+
+    Completed (incl. incomplete) settles ``actual`` when the provider reported usage. Without usage fabrikit settles
+    ``estimated`` (the same fallback the table gives cancelled and failed turns): billing a finished answer as zero
+    would let a provider that omits usage serve free turns. Deliberate; see docs/mini-chat.md.
+    """
     kind = ending.kind
     if kind in ("completed", "incomplete"):
-        return Billing(outcome="completed", method="actual")
+        return _after_forwarding("completed", ending.usage)
     if kind == "cancelled":
         if not ending.dispatched:
             return Billing(outcome="aborted", method="released")

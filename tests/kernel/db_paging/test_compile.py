@@ -134,21 +134,21 @@ def test_utc_text_is_fixed_width_and_converts_to_utc() -> None:
 
 def test_piccolo_columns_bind_what_piccolo_stores() -> None:
     class Doc(Table, tablename="compile_doc"):
-        ref = UUIDColumn()
+        owner = UUIDColumn()
         text_ref = Varchar()
         stamp = Timestamptz()
         naive = Timestamp()
 
     fields = FieldMap(
         {
-            "ref": Field(Doc.ref, "uuid"),
+            "owner": Field(Doc.owner, "uuid"),
             "text_ref": Field(Doc.text_ref, "uuid"),
             "stamp": Field(Doc.stamp, "datetime"),
             "naive": Field(Doc.naive, "datetime"),
         }
     )
     at = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
-    assert sql_value(fields["ref"], U, "postgres") == U
+    assert sql_value(fields["owner"], U, "postgres") == U
     assert sql_value(fields["text_ref"], U, "postgres") == str(U).lower()
     assert sql_value(fields["stamp"], at, "sqlite") == "2024-01-02 03:04:05+00:00"
     assert sql_value(fields["stamp"], at, "postgres") == at
