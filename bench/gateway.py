@@ -57,7 +57,9 @@ def serve_bare(port: int) -> None:
     import uvicorn
     from litestar import Litestar, get
 
-    app = Litestar(route_handlers=[get(PATH, sync_to_thread=False)(hello)], openapi_config=None, debug=False)
+    app = Litestar(
+        route_handlers=[get(PATH, sync_to_thread=False)(hello)], openapi_config=None, logging_config=None, debug=False
+    )
     asyncio.run(uvicorn.Server(_uvicorn_config(app, port)).serve())
 
 
@@ -66,6 +68,7 @@ def serve_gateway(port: int, access_log: bool) -> None:
 
     from fabrikit.kernel import Capability, Manifest, Module, ModuleContext
     from fabrikit.kernel.http import RateLimit, RestRegistrar, authenticated
+    from fabrikit.kernel.logging import configure_logging
     from fabrikit.kernel.testing import RuntimeHarness
     from fabrikit.modules.api_gateway.module import ApiGateway
     from fabrikit.modules.authn_resolver.module import AuthnResolver
@@ -90,6 +93,9 @@ def serve_gateway(port: int, access_log: bool) -> None:
         "plugins": {"static-authn": {"config": {"mode": "accept_all"}}},
         "logging": {"level": "info"},
     }
+
+    # As `fabrikit run` does: JSON lines through the kernel's redacting pipeline (stdout is /dev/null here).
+    configure_logging(level="info", format="json", stream=sys.stdout)
 
     async def run() -> None:
         async with RuntimeHarness(

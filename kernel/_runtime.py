@@ -397,7 +397,7 @@ class Runtime:
     async def _materialize_plugins(self, plan: Plan, failed: dict[str, str]) -> None:
         for rec in plan.plugins:
             if not rec.active:
-                _log.info("plugin_skipped", plugin=rec.name, reason=rec.skip_reason)
+                _log.debug("plugin_skipped", plugin=rec.name, reason=rec.skip_reason)
                 continue
             timeout = phase_timeout(
                 "plugins",

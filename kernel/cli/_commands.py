@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _config
-from .._discovery import discover
+from .._discovery import OWN_DISTRIBUTION, discover
 from .._module import ModuleInfo
 from .._resolve import ResolutionError, resolve
 from .._runtime import Runtime, build_plan
@@ -202,9 +202,8 @@ async def _types_export(*, check: bool) -> int:
     """Runs every bundled module's init (``schemas/`` loading off) and compares or rewrites ``schemas/``."""
     from ..plugins import TypeCatalog
 
-    hooks = bundled_hook_modules()
-    found = discover(extra=hooks, plugin_config={})
-    own = sorted({m.name for m in found.modules if m.module_cls.__module__.startswith(BUNDLED_PREFIX)})
+    found = discover(plugin_config={})
+    own = sorted({m.name for m in found.modules if m.distribution == OWN_DISTRIBUTION})
     if TYPES_REGISTRY not in own:
         print(f"error: the {TYPES_REGISTRY} module is not installed", file=sys.stderr)
         return 1
@@ -217,7 +216,7 @@ async def _types_export(*, check: bool) -> int:
             # Plugins only add instances; schemas come from the hosts' init.
             "plugins": {p.definition.name: {"enabled": False} for p in found.plugins},
         }
-        runtime = Runtime(_config.load_config(None, env={}, default_profile=raw), extra=hooks)
+        runtime = Runtime(_config.load_config(None, env={}, default_profile=raw))
         await runtime.startup(until="post_init")
         try:
             catalog = runtime.hub.get(TypeCatalog)  # type: ignore[type-abstract]
@@ -235,37 +234,6 @@ async def _types_export(*, check: bool) -> int:
         print(line)
     print(f"schemas/: {len(lines)} file(s) changed" if lines else "schemas/ is up to date")
     return 0
-
-
-BUNDLED_PREFIX = "fabrikit."
-_BUNDLED_MODULES = "fabrikit.modules"
-
-
-def bundled_hook_modules() -> list[Any]:
-    """Hook modules of bundled module packages that no entry point loads yet (``plugin.py``, else ``module.py``).
-
-    ``fabrikit types --export`` must see every module fabrikit ships, even one whose entry point is not in the
-    installed metadata yet (an editable install predating it).
-    """
-    import importlib
-    import importlib.metadata as md
-    import importlib.util
-    import pkgutil
-
-    loaded = {ep.value.split(":")[0] for ep in md.entry_points(group="fabrikit")}
-    package = importlib.import_module(_BUNDLED_MODULES)
-    hooks: list[Any] = []
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        for leaf in ("plugin", "module"):
-            name = f"{_BUNDLED_MODULES}.{info.name}.{leaf}"
-            if importlib.util.find_spec(name) is None:
-                continue
-            if name not in loaded and not any(
-                ep.startswith(f"{_BUNDLED_MODULES}.{info.name}.") for ep in loaded
-            ):
-                hooks.append(importlib.import_module(name))
-            break
-    return hooks
 
 
 async def cmd_openapi(args: argparse.Namespace, config: _config.AppConfig) -> int:
@@ -321,12 +289,19 @@ async def cmd_migrate(args: argparse.Namespace, config: _config.AppConfig) -> in
     return 0
 
 
-def cmd_mock_llm(args: argparse.Namespace, config: _config.AppConfig) -> int:
-    import importlib
-
-    try:
-        entry = importlib.import_module("fabrikit.modules.mock_llm.__main__")
-    except ImportError:
+def cmd_mock_llm(args: argparse.Namespace, config: _config.AppConfig) -> Any:
+    """Serves only the mock-llm module (found by entry point like any other) until SIGINT/SIGTERM."""
+    found = discover(plugin_config={})
+    if not any(m.name == "mock-llm" for m in found.modules):
         print("error: the mock-llm module is not installed", file=sys.stderr)
         return 1
-    return int(entry.main(["--host", args.host, "--port", str(args.port)]) or 0)
+    raw = {
+        "server": {"home_dir": str(config.server.home_dir)},
+        "modules": {"mock-llm": {"config": {"host": args.host, "port": args.port}}},
+    }
+    standalone = _config.build_config(raw, source="fabrikit mock-llm")
+
+    async def go() -> int:
+        return await Runtime(standalone).run()
+
+    return go()

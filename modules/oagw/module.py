@@ -18,12 +18,19 @@ from .config import OagwConfig
 from .domain.limiter import RateLimiterRegistry
 from .domain.netpolicy import NetworkPolicy
 from .domain.pool import EndpointPools
-from .domain.repository import InMemoryRouteRepository, InMemoryUpstreamRepository
+from .domain.repository import (
+    InMemoryRouteRepository,
+    InMemoryUpstreamRepository,
+    RouteRepository,
+    UpstreamRepository,
+)
 from .infra.builtin_plugins import BUILTIN_AUTH, BUILTIN_GUARDS, BUILTIN_TRANSFORMS
 from .infra.engine import AiohttpEngine
 from .infra.health import HealthChecker
 from .infra.oauth2 import OAuth2Tokens
 from .infra.platform import Platform
+from .infra.sql_repository import SqlRouteRepository, SqlUpstreamRepository
+from .infra.tables import MIGRATIONS
 from .pipeline import PluginDirectory, ProxyPipeline
 from .sdk import (
     AUTH_PLUGIN_SPEC_ID,
@@ -95,13 +102,12 @@ class Oagw(Module):
         self.health: HealthChecker | None = None
 
     def migrations(self) -> Sequence[Any]:
-        # The database is touched only with `storage: db` (G-1.1), which is not built yet (G-6.2 SHOULD).
-        return ()
+        # Migrations run before the config is known to the module, so the two (empty) tables exist in every
+        # deployment; rows are written only with `storage: db` (G-1.1, G-6.2).
+        return MIGRATIONS
 
     async def init(self, ctx: ModuleContext) -> None:
         cfg: OagwConfig = ctx.config
-        if cfg.storage == "db":
-            raise ValueError("oagw: 'storage: db' is not available yet; use 'storage: memory'")
         registry = ctx.hub.get(TypesRegistryClient)  # type: ignore[type-abstract]
         results = await registry.register(gts_types())
         failures = [str(getattr(r, "error", "")) for r in results if getattr(r, "error", None)]
@@ -131,9 +137,16 @@ class Oagw(Module):
             timeout_secs=cfg.proxy_timeout_secs,
             allow_http=cfg.allow_http_upstream,
         )
+        upstreams: UpstreamRepository
+        routes: RouteRepository
+        if cfg.storage == "db":
+            db = ctx.db_required()
+            upstreams, routes = SqlUpstreamRepository(db), SqlRouteRepository(db)
+        else:
+            upstreams, routes = InMemoryUpstreamRepository(), InMemoryRouteRepository()
         self.service = OagwService(
-            upstreams=InMemoryUpstreamRepository(),
-            routes=InMemoryRouteRepository(),
+            upstreams=upstreams,
+            routes=routes,
             platform=platform,
             limiters=limiters,
             cache_ttl_secs=cfg.config_cache_ttl_secs,

@@ -208,6 +208,7 @@ async def chat_server(
     database: Mapping[str, Any] | None = None,
     *,
     mock: Mapping[str, Any] | None = None,
+    home: Any = None,
     **overrides: Any,
 ) -> AsyncIterator[ChatServer]:
     async with MockLlmServer(MockLlmConfig(port=0, **dict(mock or {}))) as server:
@@ -216,6 +217,7 @@ async def chat_server(
             modules=MODULES,
             plugins=PLUGINS,
             config=server_config(port, database=database, **overrides),
+            home=home,
         )
         async with harness:
             yield ChatServer(harness, server)

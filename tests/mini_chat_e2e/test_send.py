@@ -115,7 +115,8 @@ async def test_send_rejections_leave_no_trace(server: ChatServer) -> None:
     ]
     for body, status, code in cases:
         stream = await collect(server.http, "POST", path, body)
-        assert stream.status == status and stream.problem is not None, (body, stream)
+        assert stream.status == status, (body, stream)
+        assert stream.problem is not None
         assert stream.problem["code"] == code, (body, stream.problem)  # T17-01
         assert stream.headers["content-type"].startswith("application/problem+json")
     malformed = await server.http.post(
@@ -235,9 +236,11 @@ async def test_provider_errors_become_sse_errors(server: ChatServer) -> None:
         before = await credits_used(server)
         stream = await server.send(chat["id"], f"break {directive}")
         assert is_valid_stream(stream.names), stream.names
-        assert stream.names[-1] == "error" and len(stream.data("delta")) == deltas, (directive, stream.names)
+        assert stream.names[-1] == "error", (directive, stream.names)
+        assert len(stream.data("delta")) == deltas, (directive, stream.names)
         error = stream.one("error")  # T05-10
-        assert set(error) == {"code", "message"} and error["code"] == code, (directive, error)
+        assert set(error) == {"code", "message"}, error
+        assert error["code"] == code, (directive, error)
         assert "http://" not in error["message"]
         assert "Bearer" not in error["message"]
         assert_no_provider_ids(stream)

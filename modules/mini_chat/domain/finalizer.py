@@ -36,9 +36,10 @@ from .ports import (
     TurnTerminal,
 )
 from .provider_usage import ProviderUsage
-from .redaction import redact_field
+from .redaction import Redacted, redact_field
 from .settlement import Settlement, ToolCounts, TurnSnapshot, derive_billing, row_settlements, settle
 from .summary import Frontier, frozen_range, should_trigger
+from .telemetry import NO_TELEMETRY, Telemetry
 from .turns import Ending, completion_signal, keeps_assistant_message, terminal_outcome
 
 _log = logging.getLogger("fabrikit.mini_chat.finalizer")
@@ -90,11 +91,19 @@ def snapshot_of(turn: TurnRow) -> TurnSnapshot:
 
 
 class Finalizer:
-    def __init__(self, store: Store, outbox: OutboxPort, clock: Clock, config: MiniChatConfig) -> None:
+    def __init__(
+        self,
+        store: Store,
+        outbox: OutboxPort,
+        clock: Clock,
+        config: MiniChatConfig,
+        telemetry: Telemetry = NO_TELEMETRY,
+    ) -> None:
         self._store = store
         self._outbox = outbox
         self._clock = clock
         self._config = config
+        self.telemetry = telemetry
 
     async def finalize(
         self,
@@ -108,14 +117,31 @@ class Finalizer:
     ) -> FinalizeResult:
         """CI-5.2, with the CI-5.3 second attempt when the first transaction fails."""
         tools = tools or ToolCounts()
+        started = self._clock.monotonic()
         try:
-            return await self._attempt(ctx, ending, text, tools, latency, stale_cutoff)
+            result = await self._attempt(ctx, ending, text, tools, latency, stale_cutoff)
         except Exception:
             _log.exception("finalization failed; retrying once", extra={"turn_id": str(ctx.turn_id)})
-        retry = ending
-        if ending.kind in ("completed", "incomplete"):
-            retry = Ending(kind="persistence_failed", dispatched=True, usage=ending.usage)
-        return await self._attempt(ctx, retry, "", tools, latency, stale_cutoff)
+            retry = ending
+            if ending.kind in ("completed", "incomplete"):
+                retry = Ending(kind="persistence_failed", dispatched=True, usage=ending.usage)
+            result = await self._attempt(ctx, retry, "", tools, latency, stale_cutoff)
+        self._record(result, ending, started)
+        return result
+
+    def _record(self, result: FinalizeResult, ending: Ending, started: float) -> None:
+        """Metrics after commit (CI-5.2 step 8); a lost CAS only counts ``finalize_lost``."""
+        tm = self.telemetry
+        if not result.won:
+            tm.count("finalize_lost", ending=ending.kind)
+            return
+        tm.observe("finalization_latency_ms", (self._clock.monotonic() - started) * 1000)
+        settlement = result.settlement
+        if settlement is not None:
+            for period in ("daily", "monthly"):
+                tm.count("quota_commit", period=period)
+                if settlement.overshoot_capped:
+                    tm.count("quota_overshoot", period=period)
 
     async def _attempt(
         self,
@@ -131,6 +157,7 @@ class Finalizer:
         billing = derive_billing(ending)
         if billing.unknown_error_code:
             _log.critical("unknown error code at settlement", extra={"error_code": ending.error_code})
+            self.telemetry.count("unknown_error_code")
         async with store.tx.write() as txn:
             turn = await store.turns.cas_terminal(
                 ctx.tenant_id,
@@ -153,6 +180,7 @@ class Finalizer:
             for update in row_settlements(snapshot, settlement, usage, tools, turn.image_count):
                 if await store.quota.settle(ctx.tenant_id, ctx.user_id, update, now):
                     _log.warning("quota reserved would go negative; clamped", extra={"bucket": update.bucket})
+                    self.telemetry.count("quota_negative")
             assistant_id = None
             if keeps_assistant_message(outcome.state, text):
                 assistant_id = ctx.assistant_message_id
@@ -259,8 +287,8 @@ class Finalizer:
         cfg = self._config.audit
         prompt = response = None
         if cfg.include_content:
-            prompt = redact_field(ctx.prompt, cfg.field_max_bytes).text
-            response = redact_field(text, cfg.field_max_bytes).text if text else None
+            prompt = self._redact(ctx.prompt)
+            response = self._redact(text) if text else None
         outcome = terminal_outcome(ending)
         return TurnAuditEvent(
             event_id=uuid4(),
@@ -283,7 +311,7 @@ class Finalizer:
                     downgrade_reason=turn.downgrade_reason,
                 )
             ),
-            attachments=ctx.attachments,
+            attachments=tuple(self._redact_attachment(a) for a in ctx.attachments),
             policy_version_applied=turn.policy_version_applied,
             usage=(
                 AuditUsage(
@@ -305,6 +333,21 @@ class Finalizer:
                 web_search_calls=tools.web_search,
                 code_interpreter_calls=tools.code_interpreter,
             ),
+        )
+
+    def _redact(self, text: str) -> str:
+        """CI-17.5 before the event leaves the module: the redaction table, then the UTF-8-safe cut."""
+        redacted: Redacted = redact_field(text, self._config.audit.field_max_bytes)
+        for pattern, hits in redacted.hits.items():
+            self.telemetry.add("audit_redaction_hits", hits, pattern=pattern)
+        return redacted.text
+
+    def _redact_attachment(self, a: AuditAttachment) -> AuditAttachment:
+        """Filenames and document summaries are free text too (CI-17.5 "every other free-text field")."""
+        return msgspec.structs.replace(
+            a,
+            filename=None if a.filename is None else self._redact(a.filename),
+            doc_summary=None if a.doc_summary is None else self._redact(a.doc_summary),
         )
 
     async def _maybe_summarize(self, txn: object, ctx: TurnContext) -> None:

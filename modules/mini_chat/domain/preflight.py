@@ -24,6 +24,7 @@ from .errors import (
     InvalidAttachment,
     InvalidTurnState,
     NotLatestTurn,
+    QuotaExceeded,
     ServiceUnavailable,
     TooManyImages,
     UnsupportedMedia,
@@ -53,6 +54,7 @@ from .provider_requests import build_request_body
 from .quota_rows import row_of
 from .service_api import StreamStart
 from .sse import StreamStarted, ThreadSummaryApplied
+from .telemetry import NO_TELEMETRY, Telemetry
 from .turn_runner import TurnPlan, TurnRunner
 from .turns import Ending
 
@@ -97,7 +99,9 @@ class Preflight:
         outbox: OutboxPort,
         clock: Clock,
         runner: TurnRunner,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
+        self.telemetry = telemetry
         self._config = config
         self._store = store
         self._policy = policy
@@ -116,6 +120,9 @@ class Preflight:
                 plan = await self._commit(req, policy, inputs)  # P8
             except _Restart:
                 continue
+            except QuotaExceeded:
+                self.telemetry.count("quota_preflight", decision="reject", model=req.chat.model, tier="none")
+                raise
             except UniqueViolation as exc:
                 if exc.index == "turn_request" and req.replacing is None:
                     return None
@@ -335,6 +342,11 @@ class Preflight:
                     ),
                 )
         self._outbox.flush()
+        self.telemetry.count(
+            "quota_preflight", decision=cascade.decision, model=model.id, tier=cascade.effective_tier
+        )
+        for period in PERIOD_TYPES:
+            self.telemetry.count("quota_reserve", period=period)
         file_map = {
             a.provider_file_id: FileRef(a.id, a.filename)
             for a in inputs.ready

@@ -62,6 +62,7 @@ from .service_api import (
     TurnStatus,
     UpdateChatBody,
 )
+from .telemetry import NO_TELEMETRY, Telemetry
 from .turn_runner import TurnRunner
 from .turns import turn_status_view
 
@@ -114,6 +115,7 @@ class MiniChatEngine:
         provider: ProviderPort,
         outbox: OutboxPort,
         clock: Clock,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self.config = config
         self.store = store
@@ -126,6 +128,14 @@ class MiniChatEngine:
         self.preflight = Preflight(
             config=config, store=store, policy=policy, outbox=outbox, clock=clock, runner=self.runner
         )
+        self.use_telemetry(telemetry)
+
+    def use_telemetry(self, telemetry: Telemetry) -> None:
+        """Where engine metrics go (CI-16); the module passes the Prometheus adapter."""
+        self.telemetry = telemetry
+        self.finalizer.telemetry = telemetry
+        self.runner.telemetry = telemetry
+        self.preflight.telemetry = telemetry
 
     # -- access --------------------------------------------------------------------------------------------
 

@@ -10,21 +10,25 @@ from typing import Protocol
 
 
 class Telemetry(Protocol):
-    def count(self, name: str, amount: float = 1, **labels: str) -> None: ...
-    def observe(self, name: str, value: float, **labels: str) -> None: ...
-    def gauge_add(self, name: str, delta: float, **labels: str) -> None: ...
+    def count(self, name: str, /, **labels: str) -> None: ...
+    def add(self, name: str, amount: float, /, **labels: str) -> None: ...
+    def observe(self, name: str, value: float, /, **labels: str) -> None: ...
+    def gauge_add(self, name: str, delta: float, /, **labels: str) -> None: ...
 
 
 class NoTelemetry:
     """Records nothing (engine tests, tools)."""
 
-    def count(self, name: str, amount: float = 1, **labels: str) -> None:
+    def count(self, name: str, /, **labels: str) -> None:
         return None
 
-    def observe(self, name: str, value: float, **labels: str) -> None:
+    def add(self, name: str, amount: float, /, **labels: str) -> None:
         return None
 
-    def gauge_add(self, name: str, delta: float, **labels: str) -> None:
+    def observe(self, name: str, value: float, /, **labels: str) -> None:
+        return None
+
+    def gauge_add(self, name: str, delta: float, /, **labels: str) -> None:
         return None
 
 

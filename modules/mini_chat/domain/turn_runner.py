@@ -38,7 +38,8 @@ from .sse import (
     ToolEvent,
     stream_interrupted,
 )
-from .turns import Ending
+from .telemetry import NO_TELEMETRY, Telemetry
+from .turns import Ending, terminal_outcome
 
 _log = logging.getLogger("fabrikit.mini_chat.turns")
 CANCEL_GRACE_SECONDS = 1.0
@@ -81,6 +82,7 @@ class _Progress:
         self.started: dict[str, int] = {}
         self.done: dict[str, int] = {}
         self.first_token_at: float | None = None
+        self.requested_at: float | None = None
 
     @property
     def text(self) -> str:
@@ -102,12 +104,14 @@ class TurnRunner:
         finalizer: Finalizer,
         clock: Clock,
         config: MiniChatConfig,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._store = store
         self._provider = provider
         self._finalizer = finalizer
         self._clock = clock
         self._config = config
+        self.telemetry = telemetry
         self._running: dict[UUID, tuple[TurnHandle, asyncio.Task[None]]] = {}
 
     # -- registry ------------------------------------------------------------------------------------------
@@ -162,6 +166,9 @@ class TurnRunner:
         state = DispatchState()
         progress = _Progress()
         started = self._clock.monotonic()
+        labels = {"provider": plan.request.provider_id, "model": plan.effective_model}
+        self.telemetry.count("stream_started", **labels)
+        self.telemetry.gauge_add("active_streams", 1)
         try:
             try:
                 ending = await self._stream(handle, plan, state, progress)
@@ -172,10 +179,36 @@ class TurnRunner:
                 ending = Ending(kind="internal_failure", dispatched=state.dispatched, usage=progress.usage)
             result = await self._finalize(plan, ending, progress, started)
             if result is not None and result.won:
+                self._record_end(labels, result, progress, started)
                 await self._send_terminal(handle, plan, result, progress)
         finally:
+            self.telemetry.gauge_add("active_streams", -1)
             with contextlib.suppress(asyncio.QueueFull):
                 handle.queue.put_nowait(END_OF_STREAM)
+
+    def _record_end(
+        self, labels: dict[str, str], result: FinalizeResult, progress: _Progress, started: float
+    ) -> None:
+        """CI-16 stream metrics for the ending this producer committed."""
+        tm, ending = self.telemetry, result.ending
+        assert ending is not None
+        if ending.kind in ("completed", "incomplete"):
+            tm.count("stream_completed", **labels)
+            if ending.kind == "incomplete":
+                tm.count("stream_incomplete", reason=ending.incomplete_reason or "other", **labels)
+        elif ending.kind == "cancelled":
+            trigger = ending.trigger or "internal_abort"
+            tm.count("cancel_requested", trigger=trigger)
+            tm.count("streams_aborted", trigger=trigger)
+            if ending.dispatched:
+                tm.count("cancel_effective", trigger=trigger)
+        else:
+            code = terminal_outcome(ending).error_code or "internal_error"
+            tm.count("stream_failed", error_code=code, **labels)
+        if progress.first_token_at is not None and progress.requested_at is not None:
+            tm.observe("ttft_provider_ms", (progress.first_token_at - progress.requested_at) * 1000, **labels)
+            tm.observe("ttft_overhead_ms", (progress.requested_at - started) * 1000, **labels)
+        tm.observe("stream_total_latency_ms", (self._clock.monotonic() - started) * 1000, **labels)
 
     async def _finalize(
         self, plan: TurnPlan, ending: Ending, progress: _Progress, started: float
@@ -227,6 +260,7 @@ class TurnRunner:
     async def _consume(
         self, handle: TurnHandle, plan: TurnPlan, state: DispatchState, progress: _Progress
     ) -> Ending | None:
+        progress.requested_at = self._clock.monotonic()
         stream = self._provider.stream(plan.request, state)
         hb_every = self._config.streaming.progress_heartbeat_seconds
         last_hb = self._clock.monotonic()
@@ -252,15 +286,18 @@ class TurnRunner:
                     progress.started[event.name] = count
                     limit = limits.get(event.name)
                     if limit is not None and count > limit:
+                        self.telemetry.count("tool_call_limited", tool=event.name)
                         return Ending(
                             kind="tool_limit",
                             error_code=f"{event.name}_calls_exceeded",
                             dispatched=True,
                             usage=progress.usage,
                         )
+                    self.telemetry.count("tool_calls", tool=event.name, phase="start")
                     await self._put(handle, ToolEvent("start", event.name, {}))
                 elif isinstance(event, ToolDone):
                     progress.done[event.name] = progress.done.get(event.name, 0) + 1
+                    self.telemetry.count("tool_calls", tool=event.name, phase="done")
                     await self._put(handle, ToolEvent("done", event.name, dict(event.details)))
                 elif isinstance(event, Completed):
                     progress.usage, progress.citations = event.usage, event.citations

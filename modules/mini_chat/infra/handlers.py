@@ -215,9 +215,7 @@ def outbox_handlers(
     stub = per_message(acknowledge_later)
     handlers: dict[str, LeasedHandler] = {
         USAGE_QUEUE: per_message(UsageHandler(policy_selector, telemetry)),
-        AUDIT_QUEUE: per_message(
-            AuditHandler(audit_selector, vendor, audit_call_timeout_seconds, telemetry)
-        ),
+        AUDIT_QUEUE: per_message(AuditHandler(audit_selector, vendor, audit_call_timeout_seconds, telemetry)),
         CHAT_CLEANUP_QUEUE: stub,
         ATTACHMENT_CLEANUP_QUEUE: stub,
         THREAD_SUMMARY_QUEUE: stub,

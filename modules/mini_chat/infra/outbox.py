@@ -1,6 +1,6 @@
 """mini-chat's outbox queues (CI-10): names, partition keys, registration and the ``OutboxPort`` enqueuer.
 
-Handlers arrive in a later issue; ``register_queues`` takes them as arguments so wiring stays in one place.
+Handlers live in ``handlers.py``; ``background.start_background`` builds, binds and starts the outbox.
 """
 
 from __future__ import annotations
@@ -41,12 +41,30 @@ def register_queues(builder: Any, config: MiniChatConfig, handlers: Mapping[str,
     return builder.profile(config.outbox.profile)
 
 
-class OutboxEnqueuer:
-    """``OutboxPort`` over a built kernel ``Outbox``; partitions by ``partition_for(key, n)`` (CI-10.1)."""
+class OutboxNotBound(RuntimeError):
+    """An enqueue before ``start_background`` bound the module's outbox."""
 
-    def __init__(self, outbox: Outbox, num_partitions: int) -> None:
-        self._outbox = outbox
+
+class OutboxEnqueuer:
+    """``OutboxPort`` over a built kernel ``Outbox``; partitions by ``partition_for(key, n)`` (CI-10.1).
+
+    May be created unbound (``OutboxEnqueuer(None, n)``) so the engine exists before the outbox: ``bind`` attaches
+    the outbox built with the real handlers. Rebinding is allowed — queue partitions live in the database, so every
+    ``Outbox`` built over the same queues writes the same rows.
+    """
+
+    def __init__(self, outbox: Outbox | None, num_partitions: int) -> None:
+        self._bound = outbox
         self._n = num_partitions
+
+    def bind(self, outbox: Outbox) -> None:
+        self._bound = outbox
+
+    @property
+    def _outbox(self) -> Outbox:
+        if self._bound is None:
+            raise OutboxNotBound("mini-chat's outbox is not started yet")
+        return self._bound
 
     def _p(self, key: Any) -> int:
         return partition_for(key, self._n)
@@ -71,4 +89,5 @@ class OutboxEnqueuer:
         )
 
     def flush(self) -> None:
-        self._outbox.flush()
+        if self._bound is not None:
+            self._bound.flush()

@@ -27,13 +27,16 @@ class PrometheusTelemetry:
                 self._warned.add(name)
                 _log.warning("metric %s not recorded: %s", name, type(exc).__name__)
 
-    def count(self, name: str, amount: float = 1, **labels: str) -> None:
+    def count(self, name: str, /, **labels: str) -> None:
+        self._apply(name, "inc", 1, labels)
+
+    def add(self, name: str, amount: float, /, **labels: str) -> None:
         self._apply(name, "inc", amount, labels)
 
-    def observe(self, name: str, value: float, **labels: str) -> None:
+    def observe(self, name: str, value: float, /, **labels: str) -> None:
         self._apply(name, "observe", value, labels)
 
-    def gauge_add(self, name: str, delta: float, **labels: str) -> None:
+    def gauge_add(self, name: str, delta: float, /, **labels: str) -> None:
         self._apply(name, "inc", delta, labels)
 
 

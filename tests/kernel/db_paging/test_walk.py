@@ -13,7 +13,16 @@ from uuid import UUID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fabrikit.kernel.odata import QueryPlan, evaluate, paginate_rows, plan_query, print_filter, sort_rows
+from fabrikit.kernel.odata import (
+    Expr,
+    QueryPlan,
+    SortDir,
+    evaluate,
+    paginate_rows,
+    plan_query,
+    print_filter,
+    sort_rows,
+)
 from fabrikit.kernel.security import AccessScope
 from tests.kernel.db_paging.helpers import cursors, ids
 from tests.kernel.db_paging.stores import Store
@@ -45,6 +54,20 @@ async def test_walks_match_the_in_memory_reference(store: Store, data: st.DataOb
     tiebreak = data.draw(st.sampled_from(("asc", "desc")), label="tiebreak")
     follows_last = data.draw(st.booleans(), label="follows_last")
     scope = data.draw(st.sampled_from(SCOPES), label="scope")
+    async with store.db.transaction(write=True):  # one connection per example (and paging inside a txn)
+        await check_walks(store, rows, expr, orderby, limit, tiebreak, follows_last, scope)
+
+
+async def check_walks(
+    store: Store,
+    rows: list[dict[str, Any]],
+    expr: Expr | None,
+    orderby: str | None,
+    limit: int,
+    tiebreak: SortDir,
+    follows_last: bool,
+    scope: AccessScope | None,
+) -> None:
     await store.load(rows)
     allowed = visible(rows, scope)
     text = print_filter(expr) if expr is not None else None
