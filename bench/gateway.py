@@ -58,7 +58,7 @@ def serve_bare(port: int) -> None:
     from litestar import Litestar, get
 
     app = Litestar(
-        route_handlers=[get(PATH, sync_to_thread=False)(hello)], openapi_config=None, logging_config=None, debug=False
+        route_handlers=[get(PATH)(hello)], openapi_config=None, logging_config=None, debug=False
     )
     asyncio.run(uvicorn.Server(_uvicorn_config(app, port)).serve())
 
@@ -126,10 +126,19 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us: float  # server CPU time per request (user + system), robust against a busy machine
+
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process used so far; Linux /proc."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -183,7 +192,10 @@ async def measure(kind: str) -> Result:
         async with aiohttp.ClientSession(connector=connector) as session:
             await _wait_up(session, url)
             await _load(session, url, WARMUP)
+            assert proc.pid is not None
+            cpu0 = _cpu_seconds(proc.pid)
             latencies, errors, seconds = await _load(session, url, REQUESTS)
+            cpu = _cpu_seconds(proc.pid) - cpu0
     finally:
         proc.terminate()
         proc.join(10)
@@ -195,28 +207,40 @@ async def measure(kind: str) -> Result:
         statistics.median(latencies) * 1000,
         latencies[int(len(latencies) * 0.99) - 1] * 1000,
         errors,
+        cpu / max(len(latencies), 1) * 1e6,
     )
 
 
 async def main() -> None:
     kinds = ("bare", "gateway", "gateway-nolog")
     best: dict[str, Result] = {}
-    print(f"{'server':<14} {'round':>5} {'requests':>8} {'seconds':>8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}")
+    all_results: dict[str, list[Result]] = {k: [] for k in kinds}
+    print(
+        f"{'server':<14} {'round':>5} {'requests':>8} {'seconds':>8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'cpu us/req':>10} {'errors':>6}"
+    )
     for rnd in range(1, ROUNDS + 1):
         for kind in kinds:
             r = await measure(kind)
             print(
                 f"{kind:<14} {rnd:>5} {r.requests:>8} {r.seconds:>8.2f} {r.rps:>8.0f} {r.p50_ms:>7.2f} "
-                f"{r.p99_ms:>7.2f} {r.errors:>6}",
+                f"{r.p99_ms:>7.2f} {r.cpu_us:>10.0f} {r.errors:>6}",
                 flush=True,
             )
             if r.errors:
                 raise SystemExit(f"{kind}: {r.errors} requests failed")
+            all_results[kind].append(r)
             if kind not in best or r.rps > best[kind].rps:
                 best[kind] = r
     bare, gw, nolog = best["bare"], best["gateway"], best["gateway-nolog"]
     ratio = gw.rps / bare.rps
     added = gw.p50_ms - bare.p50_ms
+    cpu = {k: min(r.cpu_us for r in all_results[k]) for k in kinds}
+    print(
+        f"server CPU per request (best round): bare {cpu['bare']:.0f} us, gateway {cpu['gateway']:.0f} us "
+        f"(ratio {cpu['bare'] / cpu['gateway']:.2f}), gateway without access log {cpu['gateway-nolog']:.0f} us "
+        f"(ratio {cpu['bare'] / cpu['gateway-nolog']:.2f})"
+    )
     print(
         f"best: bare {bare.rps:.0f} req/s, gateway {gw.rps:.0f} req/s (ratio {ratio:.2f}, target {TARGET}), "
         f"gateway without access log {nolog.rps:.0f} req/s (ratio {nolog.rps / bare.rps:.2f}); "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,6 +36,8 @@ class Database:
         self.settings = settings
         self.schema: str | None = module_schema(module) if dialect == "postgres" else None
         self._closed = False
+        # SQLite only: an idle connection held open for the database's lifetime (see ``_open_sqlite``).
+        self._keeper: sqlite3.Connection | None = None
 
     def __repr__(self) -> str:
         return (
@@ -91,6 +94,9 @@ class Database:
         if self._closed:
             return
         self._closed = True
+        if self._keeper is not None:
+            self._keeper.close()
+            self._keeper = None
         if isinstance(self.engine, PoolPostgresEngine) and self.engine.pool is not None:
             await self.engine.close_connection_pool()
 
@@ -121,6 +127,13 @@ async def _open_sqlite(module_name: str, settings: DbSettings, provision: bool) 
     try:
         # The journal mode is a property of the file; set it once up front, before any concurrency.
         await db.fetch("SELECT 1")
+        # Piccolo closes its connection after every transaction; when the last connection to a WAL database
+        # closes, SQLite checkpoints and deletes the WAL (with fsyncs), which made every write transaction cost
+        # ~15 ms instead of ~2 ms. An idle keeper connection (no open statement, so it never pins the WAL)
+        # keeps the file open.
+        keeper = sqlite3.connect(str(path), check_same_thread=False)
+        keeper.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        db._keeper = keeper
     except Exception as exc:
         raise DbOpenError(f"database of module '{module_name}': cannot open {path}: {exc}") from exc
     return db

@@ -41,7 +41,7 @@ class Outbox:
         self._partition_ids = {name: list(ids) for name, ids in partition_ids.items()}
         self._all_ids = {pid for ids in self._partition_ids.values() for pid in ids}
         self._dirty: set[int] = set()
-        self._sequencer = Sequencer(rt.db, rt.gate, self._sequenced)
+        self._sequencer = Sequencer(rt.db, rt.gate, rt.stop, self._sequenced)
         self._processors: dict[int, Processor] = {}
         for name, spec in self._queues.items():
             for partition, pid in enumerate(self._partition_ids[name]):
@@ -127,6 +127,7 @@ class Outbox:
         """Starts the sequencer, reconciler, processors and vacuum (idempotent)."""
         if self._tasks:
             return
+        self._rt.stop.reset()
         self._spawn(self._reconciler(), "outbox:reconciler")
         for i in range(WORKERS):
             self._spawn(self._sequencer.worker(), f"outbox:sequencer:{i}")
@@ -141,15 +142,16 @@ class Outbox:
         Leased work in flight is redelivered after its lease expires.
         """
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
         if not tasks:
             return
-        _, pending = await asyncio.wait(
-            tasks, timeout=self._rt.timings.stop_timeout if timeout is None else timeout
-        )
+        self._rt.stop.stop()
+        budget = self._rt.timings.stop_timeout if timeout is None else timeout
+        _, pending = await asyncio.wait(tasks, timeout=budget)
         if pending:
             _log.warning("outbox_stop_timeout", pending=len(pending))
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=1.0)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         # Workers must never inherit a caller's transaction (Piccolo keeps it in a ContextVar).
@@ -163,17 +165,17 @@ class Outbox:
                 await self._sequencer.reconcile(self._all_ids)
             except Exception as exc:
                 _log.warning("outbox_reconcile_failed", error=repr(exc))
-            await asyncio.sleep(self._rt.timings.reconcile_interval)
+            await self._rt.stop.sleep(self._rt.timings.reconcile_interval)
 
     async def _sequencer_poll(self) -> None:
         """Covers a missed ``flush()``: locally enqueued partitions are sequenced within one poll interval."""
         while True:
-            await asyncio.sleep(self._rt.poll_interval)
+            await self._rt.stop.sleep(self._rt.poll_interval)
             self.flush()
 
     async def _vacuum(self) -> None:
         while True:
-            await asyncio.sleep(self._rt.timings.vacuum_interval)
+            await self._rt.stop.sleep(self._rt.timings.vacuum_interval)
             try:
                 await vacuum_once(self._db, self._rt.gate, self._all_ids)
             except Exception as exc:

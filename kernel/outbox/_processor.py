@@ -39,21 +39,27 @@ class Processor:
         self._wake.set()
 
     async def run(self) -> None:
+        stop = self.rt.stop
         while True:
             self._wake.clear()
             try:
-                async with self.rt.active:
+                async with stop.interruptible():
+                    await self.rt.active.acquire()
+                try:
                     delay = await self.step()
+                finally:
+                    self.rt.active.release()
             except Exception as exc:  # worker errors are logged, never fatal (K-15.7)
                 _log.warning(
                     "outbox_processor_failed", queue=self.spec.name, partition=self.partition, error=repr(exc)
                 )
                 delay = self.rt.poll_interval
-            if delay > 0:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), delay)
-                except TimeoutError:
-                    pass
+            async with stop.interruptible():
+                if delay > 0:
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), delay)
+                    except TimeoutError:
+                        pass
 
     async def step(self) -> float:
         """One delivery attempt; returns how long to wait before the next (0 = go on now)."""
@@ -142,7 +148,7 @@ class Processor:
 
     async def _call_leased(self, batch: Batch) -> Result:
         try:
-            async with asyncio.timeout_at(batch.deadline) as scope:
+            async with self.rt.stop.interruptible(), asyncio.timeout_at(batch.deadline) as scope:
                 result = await self.spec.handler(batch)
         except TimeoutError:
             if scope.expired():

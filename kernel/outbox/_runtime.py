@@ -13,6 +13,7 @@ from fabrikit.kernel.db import Database
 from ._handlers import LeaseConfig
 from ._profiles import Profile
 from ._sql import WriteGate
+from ._stop import StopSignal
 
 MAX_ACTIVE_PROCESSORS = 4
 
@@ -47,6 +48,7 @@ class Runtime:
     timings: Timings
     active: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_ACTIVE_PROCESSORS))
     results: Counter[tuple[str, str]] = field(default_factory=Counter)
+    stop: StopSignal = field(default_factory=StopSignal)
 
     @property
     def poll_interval(self) -> float:

@@ -11,6 +11,7 @@ from fabrikit.kernel.db import Database
 
 from ._clock import now_us
 from ._sql import WriteGate, placeholders
+from ._stop import StopSignal
 from ._tables import INCOMING, OUTGOING, PARTITIONS
 
 _log = structlog.get_logger("fabrikit.outbox")
@@ -24,8 +25,11 @@ _BUSY_RETRY = 0.05
 class Sequencer:
     """Three workers drain dirty partitions; ``mark`` queues a partition, ``reconcile`` finds forgotten ones."""
 
-    def __init__(self, db: Database, gate: WriteGate, on_sequenced: Callable[[int], None]) -> None:
+    def __init__(
+        self, db: Database, gate: WriteGate, stop: StopSignal, on_sequenced: Callable[[int], None]
+    ) -> None:
         self._db = db
+        self._stop = stop
         self._gate = gate
         self._on_sequenced = on_sequenced
         self._queue: asyncio.Queue[int] = asyncio.Queue()
@@ -57,7 +61,8 @@ class Sequencer:
 
     async def worker(self) -> None:
         while True:
-            partition_id = await self._queue.get()
+            async with self._stop.interruptible():
+                partition_id = await self._queue.get()
             self._queued.discard(partition_id)
             self._active.add(partition_id)
             try:

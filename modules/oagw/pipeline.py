@@ -26,8 +26,8 @@ from .domain.headers import (
 )
 from .domain.limiter import RateLimitDecision, RateLimiterRegistry, rate_limit_headers, rate_limit_key
 from .domain.netpolicy import NetworkPolicy
-from .domain.pool import EndpointPools
 from .domain.paths import build_url, check_query_allowlist, check_suffix_mode
+from .domain.pool import EndpointPools
 from .infra import metrics
 from .infra.builtin_plugins import BUILTIN_AUTH, BUILTIN_GUARDS, BUILTIN_TRANSFORMS
 from .infra.engine import AiohttpEngine, UpstreamReply

@@ -172,6 +172,11 @@ class Stream:
     problem: dict[str, Any] | None = None
 
     @property
+    def code(self) -> str | None:
+        """The problem's ``code`` when the request was refused before the stream opened."""
+        return None if self.problem is None else str(self.problem["code"])
+
+    @property
     def names(self) -> list[str]:
         return [e.event for e in self.events]
 

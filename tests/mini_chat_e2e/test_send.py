@@ -117,7 +117,7 @@ async def test_send_rejections_leave_no_trace(server: ChatServer) -> None:
         stream = await collect(server.http, "POST", path, body)
         assert stream.status == status, (body, stream)
         assert stream.problem is not None
-        assert stream.problem["code"] == code, (body, stream.problem)  # T17-01
+        assert stream.code == code, (body, stream.problem)  # T17-01
         assert stream.headers["content-type"].startswith("application/problem+json")
     malformed = await server.http.post(
         path, content=b"{", headers={**AUTH, "Content-Type": "application/json"}
@@ -128,7 +128,7 @@ async def test_send_rejections_leave_no_trace(server: ChatServer) -> None:
         stream = await collect(server.http, "POST", stream_path(missing), {"content": "x"})
         assert stream.status == 404
         assert stream.problem is not None
-        assert stream.problem["code"] == "chat_not_found"
+        assert stream.code == "chat_not_found"
     other = await server.http.post(path, json={"content": "x"}, headers=OTHER_USER)  # T17-06
     assert other.status_code == 404
     assert other.json()["code"] == "chat_not_found"
@@ -193,10 +193,10 @@ async def test_running_conflicts_and_replay_beats_running_guard(server: ChatServ
             server.http, "POST", stream_path(chat["id"]), {"content": "slow", "request_id": slow_id}
         )
         assert same.status == 409
-        assert same.problem["code"] == "request_id_conflict"
+        assert same.code == "request_id_conflict"
         other = await collect(server.http, "POST", stream_path(chat["id"]), {"content": "again"})
         assert other.status == 409
-        assert other.problem["code"] == "generation_in_progress"
+        assert other.code == "generation_in_progress"
         replay = await collect(
             server.http, "POST", stream_path(chat["id"]), {"content": "first", "request_id": done_id}
         )
@@ -218,7 +218,7 @@ async def test_two_simultaneous_sends_one_wins(server: ChatServer) -> None:
     assert statuses == [200, 409], [(r.status, r.problem) for r in results]  # T07-02, T07-01
     loser = next(r for r in results if r.status == 409)
     assert loser.problem is not None
-    assert loser.problem["code"] == "generation_in_progress"
+    assert loser.code == "generation_in_progress"
     winner = next(r for r in results if r.status == 200)
     assert winner.names[-1] == "done"
     assert len(await turn_rows(server, chat["id"])) == 1
@@ -260,7 +260,7 @@ async def test_provider_errors_become_sse_errors(server: ChatServer) -> None:
             server.http, "POST", stream_path(chat["id"]), {"content": "x", "request_id": request_id}
         )
         assert again.status == 409
-        assert again.problem["code"] == "request_id_conflict"
+        assert again.code == "request_id_conflict"
         assert (await credits_used(server))[1] == before[1]  # nothing left reserved
 
 

@@ -23,7 +23,6 @@ from fabrikit.plugins.static_authn.plugin import DEFINITION as STATIC_AUTHN
 from fabrikit.plugins.static_authz.plugin import DEFINITION as STATIC_AUTHZ
 from fabrikit.plugins.static_credstore.plugin import DEFINITION as STATIC_CREDSTORE
 from fabrikit.plugins.static_tenants.plugin import DEFINITION as STATIC_TENANTS
-
 from tests.oagw_engine.harness import SECRET_VALUE
 
 ROOT = UUID("10000000-0000-4000-8000-000000000001")

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from fabrikit.kernel.testing import RuntimeHarness
 from fabrikit.modules.mock_llm.server import MockLlmServer
 from fabrikit.modules.mock_llm.testing import mock_llm  # noqa: F401  (fixture)
@@ -26,7 +27,6 @@ from fabrikit.modules.oagw.sdk import (
     Server,
     UpstreamSpec,
 )
-
 from tests.oagw_engine.harness import AUTH, CTX, SECRET_VALUE
 
 from .harness import gaps_runtime

@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+
 from fabrikit.kernel.security import DEFAULT_TENANT_ID
 from fabrikit.modules.oagw.sdk import (
     HTTP_PROTOCOL_ID,
@@ -19,7 +20,6 @@ from fabrikit.modules.oagw.sdk import (
     ProxyRequest,
     ValidationError,
 )
-
 from tests.oagw_engine.harness import AUTH, CTX, client_of, provision
 from tests.oagw_engine.upstreams import Upstreams
 
@@ -118,9 +118,7 @@ async def test_an_allow_for_a_foreign_tenant_is_a_denial(ups: Upstreams) -> None
         pdp.foreign_tenant = FOREIGN
         assert_forbidden(await h.http.get("/oagw/v1/proxy/echo/echo", headers=AUTH))
         assert_forbidden(await h.http.get("/oagw/v1/upstreams", headers=AUTH))
-        assert_forbidden(
-            await h.http.post("/oagw/v1/upstreams", json=upstream_body(ups, "x"), headers=AUTH)
-        )
+        assert_forbidden(await h.http.post("/oagw/v1/upstreams", json=upstream_body(ups, "x"), headers=AUTH))
 
 
 async def test_pep_requests_carry_the_callers_tenant(ups: Upstreams) -> None:
@@ -149,7 +147,9 @@ async def test_flagging_allow_private_network_needs_its_own_pep_action(ups: Upst
         pdp.denied = {(UPSTREAM_TYPE_ID, ALLOW_PRIVATE_NETWORK_ACTION)}
         flagged = upstream_body(ups, allow_private_network=True)
         assert_forbidden(await h.http.post("/oagw/v1/upstreams", json=flagged, headers=AUTH))
-        assert (await h.http.post("/oagw/v1/upstreams", json=upstream_body(ups), headers=AUTH)).status_code == 201
+        assert (
+            await h.http.post("/oagw/v1/upstreams", json=upstream_body(ups), headers=AUTH)
+        ).status_code == 201
 
 
 async def test_non_integer_content_length_is_400(ups: Upstreams) -> None:
@@ -165,8 +165,8 @@ async def test_non_integer_content_length_is_400(ups: Upstreams) -> None:
             assert info.value.status == 400
         seen = len(ups.requests)
         host, port = h.base_url.removeprefix("http://").split(":")
-        for bad in (b"abc", b"12x"):
-            status = await raw_post(host, int(port), bad)
+        for raw in (b"abc", b"12x"):
+            status = await raw_post(host, int(port), raw)
             assert status == 400
         assert len(ups.requests) == seen
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from fabrikit.kernel.testing import RuntimeHarness
 from fabrikit.modules.oagw.sdk import HTTP_PROTOCOL_ID
-
 from tests.oagw_engine.harness import AUTH
 
 from .harness import gaps_runtime, oagw_module
@@ -58,7 +58,10 @@ async def test_target_host_selects_and_is_not_forwarded() -> None:
         assert body["target_host"] is None
         assert body["host"] == f"127.0.0.2:{servers[1].port}"
         assert await names(h, 3, {"X-OAGW-Target-Host": "127.0.0.1"}) == ["s0"] * 3
-        for bad, code in (("bad host!", "routing_invalid_target_host"), ("10.1.1.1", "routing_unknown_target_host")):
+        for bad, code in (
+            ("bad host!", "routing_invalid_target_host"),
+            ("10.1.1.1", "routing_unknown_target_host"),
+        ):
             resp = await h.http.get("/oagw/v1/proxy/pool/x", headers={**AUTH, "X-OAGW-Target-Host": bad})
             assert resp.status_code == 400
             assert resp.json()["code"] == code

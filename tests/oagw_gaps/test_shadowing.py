@@ -9,8 +9,8 @@ from uuid import UUID
 
 import httpx
 import pytest
-from fabrikit.modules.oagw.sdk import APIKEY_AUTH_ID, HTTP_PROTOCOL_ID
 
+from fabrikit.modules.oagw.sdk import APIKEY_AUTH_ID, HTTP_PROTOCOL_ID
 from tests.oagw_engine.harness import SECRET_VALUE
 from tests.oagw_engine.upstreams import Upstreams, echoed, header_of
 
@@ -134,5 +134,6 @@ async def test_dry_run_resolution_reports_the_effective_upstream(ups: Upstreams)
         assert target.upstream.id == root["id"]
         target = await client.resolve_proxy_target(ctx_of(CHILD), "llm", "get", "/echo/x")
         assert target.upstream.id == child["id"]
-        assert target.upstream.auth is not None and target.upstream.auth.sharing == "enforce"  # sticky
+        assert target.upstream.auth is not None
+        assert target.upstream.auth.sharing == "enforce"  # sticky
         assert sorted(target.upstream.tags) == ["c", "r"]

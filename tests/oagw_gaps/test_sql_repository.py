@@ -10,6 +10,7 @@ from uuid import UUID
 
 import msgspec
 import pytest
+
 from fabrikit.kernel.db import Database, open_database, resolve_db_settings, run_migrations
 from fabrikit.modules.oagw.domain.repository import (
     InMemoryRouteRepository,
@@ -63,7 +64,9 @@ def full_upstream(tenant: UUID) -> Upstream:
         "full.example",
         auth=AuthConfig(type=APIKEY_AUTH_ID, sharing="inherit", config={"header": "x-k", "secret_ref": "k"}),
         headers=HeadersConfig(request=RequestHeaderRules(set={"x-a": "1"}, passthrough="allowlist")),
-        plugins=PluginsConfig(sharing="enforce", items=[PluginItem(plugin_ref="gts.x.y~a.b.c.d.v1", config={})]),
+        plugins=PluginsConfig(
+            sharing="enforce", items=[PluginItem(plugin_ref="gts.x.y~a.b.c.d.v1", config={})]
+        ),
         rate_limit=RateLimitConfig(sustained=SustainedRate(rate=5, window="minute"), scope="user"),
         cors=CorsConfig(enabled=True, allowed_origins=["https://a.example"]),
         tags=["t1", "t2"],
@@ -172,7 +175,10 @@ async def test_routes_crud_and_cascade(repos: Repos) -> None:
     assert await routes.get(T1, first.id) == first
     assert await routes.get(T2, first.id) is None
     assert [r.id for r in await routes.list(T1, upstream_id=up.id)] == sorted([first.id, second.id])
-    assert await routes.list(T1, upstream_id="gts.x.core.oagw.upstream.v1~00000000-0000-4000-8000-000000000000") == []
+    assert (
+        await routes.list(T1, upstream_id="gts.x.core.oagw.upstream.v1~00000000-0000-4000-8000-000000000000")
+        == []
+    )
     assert await routes.list_by_upstream(up.id) == sorted([first, second], key=lambda r: r.id)
     changed = msgspec.structs.replace(first, priority=9, enabled=False, tags=[])
     await routes.update(changed)
@@ -195,7 +201,16 @@ async def test_routes_crud_and_cascade(repos: Repos) -> None:
 async def test_migration_is_idempotent(db: Database) -> None:
     assert await run_migrations(db, db.module, MIGRATIONS, fabrikit_version="test") == [MIGRATIONS[0].name]
     assert await run_migrations(db, db.module, MIGRATIONS, fabrikit_version="test") == []
-    with pytest.raises(Exception) as info:
-        await db.execute("INSERT INTO oagw_routes (id, tenant_id, upstream_id, match_spec, tags, priority, enabled) "
-                         "VALUES ({}, {}, {}, {}, {}, {}, {})", "r", "t", "missing-upstream", "{}", "[]", 0, True)
+    with pytest.raises(Exception) as info:  # noqa: PT011  (asyncpg and sqlite3 raise different types)
+        await db.execute(
+            "INSERT INTO oagw_routes (id, tenant_id, upstream_id, match_spec, tags, priority, enabled) "
+            "VALUES ({}, {}, {}, {}, {}, {}, {})",
+            "r",
+            "t",
+            "missing-upstream",
+            "{}",
+            "[]",
+            0,
+            True,
+        )
     assert "foreign" in str(info.value).lower() or "violates" in str(info.value).lower()

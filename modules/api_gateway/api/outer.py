@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -24,31 +24,56 @@ TIMEOUT_KEY = "fabrikit.timeout"
 START_KEY = "fabrikit.started_at"
 
 
+class _Exchange:
+    """What the access log needs to know about one request/response."""
+
+    __slots__ = ("bytes_in", "bytes_out", "head", "logged", "started", "status")
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.status = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.head = False
+        self.logged = False
+
+
 class OuterMiddleware:
     def __init__(self, app: ASGIApp, state: GatewayState) -> None:
         self.app = app
         self.state = state
+        cfg = state.cfg
+        self._cors = cfg.cors_enabled
+        self._timeout_s = cfg.defaults.timeout_s or None
+        self._access_log = cfg.access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         st = self.state
-        request_id = accept_request_id(header(scope, b"x-request-id"))
-        trace_id = bind_request(request_id, header(scope, b"traceparent"))
-        structlog.contextvars.clear_contextvars()
+        # One pass over the headers: this runs for every request.
+        raw_id = traceparent = origin = None
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                raw_id = value.decode("latin-1")
+            elif key == b"traceparent":
+                traceparent = value.decode("latin-1")
+            elif key == b"origin" and self._cors:
+                origin = value.decode("latin-1")
+        request_id = accept_request_id(raw_id)
+        trace_id = bind_request(request_id, traceparent)
+        # Each request runs in its own task (a copy of the server's context), so binding is enough: nothing
+        # bound here can leak into another request, and clear_contextvars() would copy the whole context.
         structlog.contextvars.bind_contextvars(request_id=request_id, trace_id=trace_id)
-        loop = asyncio.get_running_loop()
-        started = time.perf_counter()
-        scope[START_KEY] = loop.time()
-        info: dict[str, Any] = {"status": 0, "bytes_out": 0, "bytes_in": 0, "head": False}
-        origin = header(scope, b"origin") if st.cfg.cors_enabled else None
+        scope[START_KEY] = asyncio.get_running_loop().time()
+        ex = _Exchange(time.perf_counter())
         rid = request_id.encode()
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                info["status"] = message["status"]
-                info["head"] = True
+                ex.status = message["status"]
+                ex.head = True
                 cm = scope.get(TIMEOUT_KEY)
                 if cm is not None and not cm.expired():
                     cm.reschedule(None)  # a started stream is never cut
@@ -60,15 +85,15 @@ class OuterMiddleware:
                     headers.append((b"connection", b"close"))
                 message["headers"] = headers
             elif message["type"] == "http.response.body":
-                info["bytes_out"] += len(message.get("body", b""))
-                if not message.get("more_body", False) and not info.get("logged"):
-                    self._log_access(scope, info, started)
+                ex.bytes_out += len(message.get("body", b""))
+                if not message.get("more_body", False) and not ex.logged:
+                    self._log_access(scope, ex)
             await send(message)
 
         async def receive_wrapper() -> Message:
             message = await receive()
             if message["type"] == "http.request":
-                info["bytes_in"] += len(message.get("body", b""))
+                ex.bytes_in += len(message.get("body", b""))
             return message
 
         try:
@@ -97,11 +122,11 @@ class OuterMiddleware:
             ):
                 await st.answer_preflight(scope, origin, send_wrapper)
                 return
-            async with asyncio.timeout(st.cfg.defaults.timeout_s or None) as cm:
+            async with asyncio.timeout(self._timeout_s) as cm:
                 scope[TIMEOUT_KEY] = cm
                 await self.app(scope, receive_wrapper, send_wrapper)
         except TimeoutError:
-            if info["head"]:
+            if ex.head:
                 raise
             _log.warning("request_timeout", path=scope["path"])
             await send_problem(
@@ -109,30 +134,31 @@ class OuterMiddleware:
             )
         except Exception as exc:
             _log.error("request_crashed", error=f"{type(exc).__name__}", exc_info=exc)
-            if not info["head"]:
+            if not ex.head:
                 await send_problem(
                     send_wrapper, 500, "internal", "Internal Server Error", "An internal error occurred."
                 )
         finally:
-            if not info.get("logged"):
-                self._log_access(scope, info, started)
+            if not ex.logged:
+                self._log_access(scope, ex)
 
-    def _log_access(self, scope: Scope, info: dict[str, Any], started: float) -> None:
-        info["logged"] = True
-        if not self.state.cfg.access_log:
+    def _log_access(self, scope: Scope, ex: _Exchange) -> None:
+        ex.logged = True
+        if not self._access_log:
             return
         sec = scope.get(SECURITY_SCOPE_KEY)
+        known = sec is not None and not sec.is_anonymous
         client = scope.get("client")
         _access.info(
             "http_request",
             method=scope["method"],
             path=scope["path"],
-            status=info["status"],
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            bytes_in=info["bytes_in"],
-            bytes_out=info["bytes_out"],
+            status=ex.status,
+            duration_ms=round((time.perf_counter() - ex.started) * 1000, 3),
+            bytes_in=ex.bytes_in,
+            bytes_out=ex.bytes_out,
             remote_addr=client[0] if client else None,
             user_agent=header(scope, b"user-agent"),
-            subject_id=str(sec.subject_id) if sec is not None and not sec.is_anonymous else None,
-            tenant_id=str(sec.subject_tenant_id) if sec is not None and not sec.is_anonymous else None,
+            subject_id=str(sec.subject_id) if known else None,
+            tenant_id=str(sec.subject_tenant_id) if known else None,
         )

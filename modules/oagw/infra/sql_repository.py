@@ -20,7 +20,15 @@ from ..sdk import ConflictError, NotFoundError, Route, Upstream
 from .tables import ROUTES_TABLE, UPSTREAMS_TABLE
 
 _UPSTREAM_JSON = ("server", "auth", "headers", "plugins", "rate_limit", "cors", "tags")
-_UPSTREAM_COLUMNS = ("id", "tenant_id", "alias", "protocol", "enabled", "allow_private_network", *_UPSTREAM_JSON)
+_UPSTREAM_COLUMNS = (
+    "id",
+    "tenant_id",
+    "alias",
+    "protocol",
+    "enabled",
+    "allow_private_network",
+    *_UPSTREAM_JSON,
+)
 _ROUTE_JSON = ("match_spec", "plugins", "rate_limit", "cors", "tags")
 _ROUTE_COLUMNS = ("id", "tenant_id", "upstream_id", "priority", "enabled", *_ROUTE_JSON)
 
@@ -152,7 +160,9 @@ class SqlUpstreamRepository:
                 return False
             # Routes go with it (ON DELETE CASCADE, G-3.5).
             await self._db.execute(
-                f"DELETE FROM {UPSTREAMS_TABLE} WHERE id = {{}} AND tenant_id = {{}}", upstream_id, str(tenant_id)
+                f"DELETE FROM {UPSTREAMS_TABLE} WHERE id = {{}} AND tenant_id = {{}}",
+                upstream_id,
+                str(tenant_id),
             )
             return True
 
@@ -243,6 +253,8 @@ class SqlRouteRepository:
 
     async def delete_by_upstream(self, upstream_id: str) -> int:
         async with self._db.transaction(write=True):
-            rows = await self._db.fetch(f"SELECT id FROM {ROUTES_TABLE} WHERE upstream_id = {{}}", upstream_id)
+            rows = await self._db.fetch(
+                f"SELECT id FROM {ROUTES_TABLE} WHERE upstream_id = {{}}", upstream_id
+            )
             await self._db.execute(f"DELETE FROM {ROUTES_TABLE} WHERE upstream_id = {{}}", upstream_id)
             return len(rows)

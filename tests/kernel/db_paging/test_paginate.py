@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from fabrikit.kernel.db import Database, ScopeColumns, ScopeInvalid, ScopeSql, SqlColumn, paginate
-from fabrikit.kernel.odata import Field, FieldMap, plan_query
+from fabrikit.kernel.odata import CursorV1, Field, FieldMap, plan_query
 from fabrikit.kernel.security import AccessScope
 from tests.kernel.db_paging.helpers import cursors, ids
 from tests.kernel.db_paging.stores import Store
@@ -177,3 +177,13 @@ async def test_unqualified_string_columns_on_a_plain_table(db: Database) -> None
 
     assert await ids_matching("updated_at ge 2024-05-01T10:00:00Z and title eq null") == ["c1", "c0"]
     assert await ids_matching("updated_at lt 2024-05-01T10:00:00.000001Z") == ["c0", "c2"]
+
+
+async def test_cursor_keys_are_canonical_on_every_engine_and_store(store: Store) -> None:
+    """K-12.3: keys are RFC 3339 UTC µs ``Z`` and lowercase uuids, whatever form the engine returned."""
+    at = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+    await store.load([row(i, at=at, day=date(2024, 1, 3)) for i in range(2)])
+    page = await store.page(plan_query(store.fields, orderby="at,day", limit=1))
+    assert page.page_info.next_cursor is not None
+    keys = CursorV1.decode(page.page_info.next_cursor).k
+    assert keys == ("2024-01-02T03:04:05.000000Z", "2024-01-03", "00000000-0000-0000-0000-0000000003e9")

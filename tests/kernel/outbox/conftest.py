@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+
 from fabrikit.kernel.db import Database, run_migrations
 from fabrikit.kernel.outbox import Outbox, outbox_migration
-
 from tests.kernel.db.conftest import (  # noqa: F401 - fixtures re-used as is
     db,
     db_settings,
@@ -29,14 +29,16 @@ FAST: dict[str, float] = {
 
 
 @pytest.fixture
-async def odb(db: Database, module_name: str) -> AsyncIterator[Database]:  # noqa: F811
+async def odb(db: Database, module_name: str) -> Database:  # noqa: F811
     """The module database with the outbox migration applied."""
     await run_migrations(db, module_name, [outbox_migration()], fabrikit_version="test")
-    yield db
+    return db
 
 
-async def build(db: Database, *queues: dict[str, Any], profile: str = "default", **timings: float) -> Outbox:
-    builder = Outbox.builder(db).profile(profile).timings(**{**FAST, **timings})
+async def build(
+    database: Database, *queues: dict[str, Any], profile: str = "default", **timings: float
+) -> Outbox:
+    builder = Outbox.builder(database).profile(profile).timings(**{**FAST, **timings})
     for queue in queues:
         builder.queue(**queue)
     outbox: Outbox = await builder.build()

@@ -8,6 +8,8 @@ from collections import defaultdict
 
 import msgspec
 import pytest
+from structlog.testing import capture_logs
+
 from fabrikit.kernel.db import Database
 from fabrikit.kernel.outbox import (
     Batch,
@@ -20,7 +22,6 @@ from fabrikit.kernel.outbox import (
     Success,
     per_message,
 )
-from structlog.testing import capture_logs
 
 from .conftest import build, wait_until
 
@@ -46,11 +47,15 @@ async def test_rolled_back_enqueue_leaves_nothing(odb: Database) -> None:
     outbox = await build(odb, {"name": "q", "partitions": 2, "handler": handler})
     await outbox.start()
     try:
-        with pytest.raises(RuntimeError, match="business failure"):
+
+        async def business() -> None:
             async with odb.transaction(write=True) as txn:
                 await odb.execute("SELECT 1")
                 await outbox.enqueue(txn, "q", 1, {"a": 1}, "t.v1")
                 raise RuntimeError("business failure")
+
+        with pytest.raises(RuntimeError, match="business failure"):
+            await business()
         outbox.flush()
         for table in ("modkit_outbox_body", "modkit_outbox_incoming", "modkit_outbox_outgoing"):
             assert await count(odb, table) == 0
@@ -260,7 +265,10 @@ async def test_reject_dead_letters_and_per_message_continues(odb: Database) -> N
     mixed = await outbox.dead_letters.list(queue="mixed")
     assert [(d.seq, d.payload, d.last_error) for d in mixed] == [(2, b"bad1", "cannot handle bad1")]
     refused = await outbox.dead_letters.list(queue="refuse")
-    assert [(d.seq, d.last_error) for d in refused] == [(1, "whole batch refused"), (2, "whole batch refused")]
+    assert [(d.seq, d.last_error) for d in refused] == [
+        (1, "whole batch refused"),
+        (2, "whole batch refused"),
+    ]
 
 
 async def _count_is(outbox: object, queue: str, n: int) -> bool:
@@ -277,7 +285,9 @@ async def test_vacuum_deletes_processed_rows_only(odb: Database) -> None:
         handled.append(message.seq)
         return Success()
 
-    outbox = await build(odb, {"name": "vac", "partitions": 1, "handler": per_message(handler)}, profile="low_latency")
+    outbox = await build(
+        odb, {"name": "vac", "partitions": 1, "handler": per_message(handler)}, profile="low_latency"
+    )
     await outbox.enqueue_batch(odb, "vac", [(0, b"%d" % i, "raw") for i in range(8)])
     await outbox.start()
     outbox.flush()
