@@ -57,9 +57,7 @@ def serve_bare(port: int) -> None:
     import uvicorn
     from litestar import Litestar, get
 
-    app = Litestar(
-        route_handlers=[get(PATH)(hello)], openapi_config=None, logging_config=None, debug=False
-    )
+    app = Litestar(route_handlers=[get(PATH)(hello)], openapi_config=None, logging_config=None, debug=False)
     asyncio.run(uvicorn.Server(_uvicorn_config(app, port)).serve())
 
 
@@ -99,7 +97,9 @@ def serve_gateway(port: int, access_log: bool) -> None:
 
     async def run() -> None:
         async with RuntimeHarness(
-            modules=[TypesRegistryModule, AuthnResolver, ApiGateway, Bench], plugins=[DEFINITION], config=config
+            modules=[TypesRegistryModule, AuthnResolver, ApiGateway, Bench],
+            plugins=[DEFINITION],
+            config=config,
         ):
             await asyncio.Event().wait()
 
@@ -127,7 +127,6 @@ class Result:
     p99_ms: float
     errors: int
     cpu_us: float  # server CPU time per request (user + system), robust against a busy machine
-
 
     @property
     def rps(self) -> float:

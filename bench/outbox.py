@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ PARTITIONS = 4
 THROUGHPUT_MESSAGES = {"sqlite": 4000, "postgres": 8000}
 COMMIT_BATCH = 100
 LATENCY_MESSAGES = 300
-LATENCY_PACE = 0.005
+LATENCY_PACE = 0.02
 TARGETS = {"postgres": 1000.0, "sqlite": 500.0}
 P50_TARGET_MS = 50.0
 
@@ -73,13 +72,17 @@ async def run_leg(db: Database, engine: str, leg: str) -> Leg:
 
     queue = f"bench-{leg}"
     profile = "high_throughput" if leg == "throughput" else "low_latency"
-    outbox = await Outbox.builder(db).profile(profile).queue(queue, partitions=PARTITIONS, handler=handler).build()
+    outbox = (
+        await Outbox.builder(db).profile(profile).queue(queue, partitions=PARTITIONS, handler=handler).build()
+    )
     await outbox.start()
     started = time.perf_counter()
     try:
         if leg == "throughput":
             for first in range(0, total, COMMIT_BATCH):
-                items = [(i % PARTITIONS, Probe(i), "bench.probe") for i in range(first, first + COMMIT_BATCH)]
+                items = [
+                    (i % PARTITIONS, Probe(i), "bench.probe") for i in range(first, first + COMMIT_BATCH)
+                ]
                 async with db.transaction(write=True) as txn:
                     await outbox.enqueue_batch(txn, queue, items)
                 now = time.perf_counter()
@@ -149,7 +152,9 @@ async def main() -> int:
         finally:
             await admin(dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    print(f"{'engine':<9} {'leg':<11} {'messages':>8} {'seconds':>8} {'msg/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    print(
+        f"{'engine':<9} {'leg':<11} {'messages':>8} {'seconds':>8} {'msg/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+    )
     for leg in legs:
         print(
             f"{leg.engine:<9} {leg.leg:<11} {leg.messages:>8} {leg.seconds:>8.2f} {leg.msg_s:>8.0f} "

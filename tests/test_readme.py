@@ -11,7 +11,9 @@ def _bash_blocks(text: str) -> list[str]:
 
 
 def test_readme_has_exactly_two_setup_commands() -> None:
-    setup = ROOT.joinpath("README.md").read_text(encoding="utf-8").split("## Set up", 1)[1].split("\n## ", 1)[0]
+    setup = (
+        ROOT.joinpath("README.md").read_text(encoding="utf-8").split("## Set up", 1)[1].split("\n## ", 1)[0]
+    )
     blocks = _bash_blocks(setup)
     assert len(blocks) == 2
     assert all("\n" not in b for b in blocks), "each set-up command is one line"

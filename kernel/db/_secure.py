@@ -17,6 +17,9 @@ from fabrikit.kernel.security import OWNER_TENANT_ID, AccessScope, Constraint, E
 
 from ._scope_sql import ScopeColumns, column_name, compile_scope, scope_columns_of
 
+# Mapping is invariant in its key, so a plain ``dict[str, Any]`` row is not a ``Mapping[Column | str, Any]``.
+ColumnValues = Mapping[Column | str, Any] | Mapping[Column, Any] | Mapping[str, Any]
+
 
 class ScopeError(Exception):
     """Base of the scope failures; ``kind`` is ``denied``, ``tenant_not_in_scope``, ``invalid`` or ``db``."""
@@ -64,7 +67,7 @@ async def scoped_get(
     return dict(row)
 
 
-def scoped_update(table: type[Table], scope: AccessScope, values: Mapping[Column | str, Any]) -> Update:
+def scoped_update(table: type[Table], scope: AccessScope, values: ColumnValues) -> Update:
     """``UPDATE table SET values WHERE <scope>``; refuses to change the tenant column."""
     columns = _columns(table)
     tenant = columns.tenant_column_name()
@@ -72,7 +75,8 @@ def scoped_update(table: type[Table], scope: AccessScope, values: Mapping[Column
         raise ScopeInvalid(f"{table._meta.tablename}: updates never change the tenant column {tenant!r}")
     if not values:
         raise ScopeInvalid(f"{table._meta.tablename}: an update needs at least one value")
-    query = table.update(dict(values), force=True)
+    update_values: dict[Column | str, Any] = {key: value for key, value in values.items()}
+    query = table.update(update_values, force=True)
     where = compile_scope(table, columns, scope)
     return query if where is None else query.where(where.where())
 
@@ -84,9 +88,7 @@ def scoped_delete(table: type[Table], scope: AccessScope) -> Delete:
     return query if where is None else query.where(where.where())
 
 
-async def secure_insert(
-    table: type[Table], scope: AccessScope, row: Mapping[Column | str, Any]
-) -> dict[str, Any]:
+async def secure_insert(table: type[Table], scope: AccessScope, row: ColumnValues) -> dict[str, Any]:
     """Inserts ``row`` if the scope allows it and returns the stored row.
 
     The row must carry the tenant column; some constraint of the scope must accept it, where predicates on

@@ -1,4 +1,21 @@
-"""Transactional outbox: enqueue in the business transaction, deliver per partition in order (K-15)."""
+"""Transactional outbox: enqueue in the business transaction, deliver per partition in order (K-15).
+
+Usage::
+
+    migrations = [..., outbox_migration()]                       # K-15 tables, IF NOT EXISTS
+    outbox = await (
+        Outbox.builder(db).profile("default")
+        .queue("mini-chat.audit", partitions=8, handler=per_message(fn), lease=LeaseConfig(30, headroom=2))
+        .build()                                                  # stores partitions; async
+    )
+    await outbox.start()                                          # module start
+    async with db.transaction(write=True) as txn:
+        await outbox.enqueue(txn, "mini-chat.audit", partition_for(tenant_id, 8), event, "audit.v1")
+    outbox.flush()                                                # after commit
+    await outbox.stop()                                           # module stop
+
+Timestamps in the outbox tables are integer epoch microseconds from the application clock (``now_us``).
+"""
 
 from ._builder import OutboxBuilder, check_partitions, check_queue_name
 from ._clock import now_us

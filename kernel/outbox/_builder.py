@@ -8,13 +8,15 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from fabrikit.kernel.db import Database
+from fabrikit.kernel.errors import DomainError
 
-from ._errors import InvalidOutboxConfig, InvalidPartitionCount, InvalidQueueName
+from ._errors import InvalidOutboxConfig, InvalidPartitionCount, InvalidQueueName, OutboxStateError
 from ._handlers import LeaseConfig
 from ._outbox import Outbox, register_queue
 from ._profiles import PROFILES, Profile
 from ._runtime import QueueSpec, Runtime, Timings
 from ._sql import WriteGate
+from ._tables import PARTITIONS
 
 _QUEUE_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,1022}[A-Za-z0-9])?$")
 
@@ -128,6 +130,23 @@ class OutboxBuilder:
         """Stores the queues' partitions (``PartitionCountMismatch`` if the stored count differs) → ``Outbox``."""
         if not self._queues:
             raise InvalidOutboxConfig("an outbox needs at least one queue")
-        ids = {name: await register_queue(self._db, spec) for name, spec in self._queues.items()}
+        try:
+            ids = {name: await register_queue(self._db, spec) for name, spec in self._queues.items()}
+        except DomainError:
+            raise
+        except Exception as exc:
+            if not await _tables_exist(self._db):
+                raise OutboxStateError(
+                    "the outbox tables do not exist: append outbox_migration() to the module's migrations"
+                ) from exc
+            raise
         rt = Runtime(db=self._db, gate=WriteGate(self._db), profile=self._profile, timings=self._timings)
         return Outbox(rt, self._queues, ids)
+
+
+async def _tables_exist(db: Database) -> bool:
+    if db.dialect == "sqlite":
+        sql = "SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = {}"
+    else:
+        sql = "SELECT 1 AS one FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = {}"
+    return await db.fetch_one(sql, PARTITIONS) is not None

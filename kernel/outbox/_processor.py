@@ -40,13 +40,14 @@ class Processor:
 
     async def run(self) -> None:
         stop = self.rt.stop
+        eager = True  # skip the read-only peek when there is probably work (woken, or the last step worked)
         while True:
             self._wake.clear()
             try:
                 async with stop.interruptible():
                     await self.rt.active.acquire()
                 try:
-                    delay = await self.step()
+                    delay = await self.step(peek=not eager)
                 finally:
                     self.rt.active.release()
             except Exception as exc:  # worker errors are logged, never fatal (K-15.7)
@@ -54,18 +55,21 @@ class Processor:
                     "outbox_processor_failed", queue=self.spec.name, partition=self.partition, error=repr(exc)
                 )
                 delay = self.rt.poll_interval
+            eager = delay == 0
             async with stop.interruptible():
                 if delay > 0:
                     try:
                         await asyncio.wait_for(self._wake.wait(), delay)
+                        eager = True
                     except TimeoutError:
                         pass
 
-    async def step(self) -> float:
+    async def step(self, peek: bool = True) -> float:
         """One delivery attempt; returns how long to wait before the next (0 = go on now)."""
-        wait = await self._peek()
-        if wait is not None:
-            return wait
+        if peek:
+            wait = await self._peek()
+            if wait is not None:
+                return wait
         if self.spec.mode == "transactional":
             return await self._transactional()
         return await self._leased()
@@ -116,7 +120,7 @@ class Processor:
         lease_start = loop.time()
         me = f"{self.spec.name}-{secrets.token_hex(3)}"
         now = now_us()
-        async with self.rt.gate.write():
+        async with self.rt.gate.write(relaxed=True):
             claim = await db.fetch_one(
                 f"UPDATE {PROCESSOR} SET locked_by = {{}}, locked_until = {{}}, attempts = attempts + 1 "
                 "WHERE partition_id = {} AND (locked_until IS NULL OR locked_until < {}) "
@@ -186,7 +190,7 @@ class Processor:
             done = len(messages)
         new_seq = messages[done - 1].seq if done else processed_seq
         delay = 0.0
-        async with self.rt.gate.write():
+        async with self.rt.gate.write(relaxed=True):
             if isinstance(result, Retry):
                 delay = self.rt.backoff(failures)
                 guard = await db.fetch_one(

@@ -95,7 +95,7 @@ class Sequencer:
     async def _move(self, partition_id: int) -> int | None:
         """Moves ≤ 1000 incoming rows in one transaction; ``None`` when the partition row is locked elsewhere."""
         db = self._db
-        async with self._gate.write():
+        async with self._gate.write(relaxed=True):
             if db.dialect == "postgres":
                 row = await db.fetch_one(
                     f"SELECT sequence FROM {PARTITIONS} WHERE id = {{}} FOR UPDATE SKIP LOCKED", partition_id

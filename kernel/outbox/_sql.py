@@ -26,9 +26,16 @@ class WriteGate:
         self._lock = asyncio.Lock() if db.dialect == "sqlite" else None
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[Any]:
+    async def write(self, *, relaxed: bool = False) -> AsyncIterator[Any]:
+        """A write transaction. ``relaxed`` (PostgreSQL): commit without waiting for the WAL flush.
+
+        Only for the outbox's own bookkeeping (sequencing, claims, acks, vacuum): a crash can lose just a
+        suffix of such commits, which at worst redelivers messages — at-least-once still holds.
+        """
         if self._lock is None:
             async with self._db.transaction(write=True) as txn:
+                if relaxed:
+                    await self._db.execute("SET LOCAL synchronous_commit TO OFF")
                 yield txn
             return
         async with self._lock, self._db.transaction(write=True) as txn:

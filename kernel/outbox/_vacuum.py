@@ -35,7 +35,7 @@ async def vacuum_once(db: Database, gate: WriteGate, partition_ids: set[int]) ->
 async def _vacuum_partition(db: Database, gate: WriteGate, partition_id: int) -> int:
     lock = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgres" else ""
     deleted = 0
-    async with gate.write():
+    async with gate.write(relaxed=True):
         # Holding the counter row keeps a second vacuum (another process) off this partition.
         counter_row = await db.fetch_one(
             f"SELECT counter FROM {VACUUM_COUNTER} WHERE partition_id = {{}}{lock}", partition_id

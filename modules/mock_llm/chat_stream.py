@@ -8,10 +8,9 @@ from typing import Any
 import msgspec
 
 from .plan import ReplyPlan, Usage
-from .responses_stream import new_id
+from .responses_stream import DeltaTexts, new_id
 
 _encode = msgspec.json.encode
-_CACHE_LIMIT = 4096
 DONE = b"data: [DONE]\n\n"
 
 
@@ -46,7 +45,7 @@ class ChatEncoder:
         else:
             self._delta_head = b"data: " + head[:-1] + b',"choices":[{"index":0,"delta":{"content":'
             self._delta_tail = b'},"finish_reason":null}]}\n\n'
-        self._text_cache: dict[str, bytes] = {}
+        self._delta_texts = DeltaTexts(plan)
 
     def chunk(self, choices: list[dict[str, Any]], **extra: Any) -> bytes:
         body = {
@@ -60,15 +59,8 @@ class ChatEncoder:
         return b"data: " + _encode(body) + b"\n\n"
 
     def write_delta(self, buf: bytearray, k: int) -> None:
-        plan = self.plan
-        text = plan.function_call.chunks[k] if plan.function_call else plan.delta_text(k)
-        encoded = self._text_cache.get(text)
-        if encoded is None:
-            encoded = _encode(text)
-            if len(self._text_cache) < _CACHE_LIMIT:
-                self._text_cache[text] = encoded
         buf += self._delta_head
-        buf += encoded
+        buf += self._delta_texts.encoded(k)
         buf += self._delta_tail
 
     def malformed(self) -> bytes:

@@ -6,6 +6,7 @@ import ipaddress
 
 import msgspec
 
+from fabrikit.kernel import ConfigStruct
 from fabrikit.kernel.security import Secret
 
 from .directives import DirectiveError, parse_directive_list
@@ -13,7 +14,7 @@ from .directives import DirectiveError, parse_directive_list
 MAX_PORT = 65535
 
 
-class MockLlmConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+class MockLlmConfig(ConfigStruct):
     host: str = "127.0.0.1"
     port: int = 8089
     allow_non_loopback: bool = False

@@ -25,6 +25,24 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex}"
 
 
+class DeltaTexts:
+    """The JSON-encoded text of each delta; replies repeat the same few words, so encodings are cached."""
+
+    def __init__(self, plan: ReplyPlan) -> None:
+        self._plan = plan
+        self._cache: dict[str, bytes] = {}
+
+    def encoded(self, k: int) -> bytes:
+        plan = self._plan
+        text = plan.function_call.chunks[k] if plan.function_call else plan.delta_text(k)
+        encoded = self._cache.get(text)
+        if encoded is None:
+            encoded = _encode(text)
+            if len(self._cache) < _CACHE_LIMIT:
+                self._cache[text] = encoded
+        return encoded
+
+
 def usage_json(usage: Usage | None) -> dict[str, Any] | None:
     if usage is None:
         return None
@@ -59,7 +77,7 @@ class ResponsesEncoder:
             f',"item_id":"{self.item_id}","output_index":{self.message_index},'.encode()
             + (b'"delta":' if plan.function_call else b'"content_index":0,"delta":'),
         )
-        self._text_cache: dict[str, bytes] = {}
+        self._delta_texts = DeltaTexts(plan)
 
     # -- framing --
     def event(self, kind: str, payload: dict[str, Any]) -> bytes:
@@ -68,13 +86,7 @@ class ResponsesEncoder:
         return b"event: " + kind.encode() + b"\ndata: " + body + b"\n\n"
 
     def write_delta(self, buf: bytearray, k: int) -> None:
-        plan = self.plan
-        text = plan.function_call.chunks[k] if plan.function_call else plan.delta_text(k)
-        encoded = self._text_cache.get(text)
-        if encoded is None:
-            encoded = _encode(text)
-            if len(self._text_cache) < _CACHE_LIMIT:
-                self._text_cache[text] = encoded
+        encoded = self._delta_texts.encoded(k)
         head, mid = self._delta_head
         buf += head
         buf += b"%d" % self.seq

@@ -27,7 +27,7 @@ def platform_harness(
     """types-registry + ``host`` + ``plugins`` on a headless REST host; ``config`` may add module configs."""
     from fabrikit.modules.types_registry.module import TypesRegistryModule
 
-    modules = [HeadlessRestHost, TypesRegistryModule, host]
+    modules: list[type[Module]] = [HeadlessRestHost, TypesRegistryModule, host]
     raw = dict(config or {})
     raw["modules"] = {m.manifest.name: None for m in modules} | dict(raw.get("modules") or {})
     return RuntimeHarness(modules=modules, plugins=plugins, config=raw, **kwargs)

@@ -37,8 +37,14 @@ async def test_notes_example_serves_tenant_scoped_notes(notes_module) -> None:
                 "config": {
                     "mode": "static_tokens",
                     "tokens": [
-                        {"token": "alice", "identity": {"subject_tenant_id": "0a000000-0000-4000-8000-000000000001"}},
-                        {"token": "bob", "identity": {"subject_tenant_id": "0b000000-0000-4000-8000-000000000002"}},
+                        {
+                            "token": "alice",
+                            "identity": {"subject_tenant_id": "0a000000-0000-4000-8000-000000000001"},
+                        },
+                        {
+                            "token": "bob",
+                            "identity": {"subject_tenant_id": "0b000000-0000-4000-8000-000000000002"},
+                        },
                     ],
                 }
             }

@@ -38,11 +38,13 @@ FAST = {
 }
 
 
-def make_engine(db: Database, config: MiniChatConfig, provider: FakeProvider, policy: FakePolicy) -> MiniChatEngine:
+def make_engine(
+    database: Database, config: MiniChatConfig, provider: FakeProvider, policy: FakePolicy
+) -> MiniChatEngine:
     clock = SystemClock()
     return MiniChatEngine(
         config=config,
-        store=DbStore(db),
+        store=DbStore(database),
         authz=PolicyEnforcer(StaticAuthzPlugin()),
         policy=PolicyGateway(PolicySource(policy), clock, config.providers.keys()),
         provider=provider,
@@ -52,15 +54,15 @@ def make_engine(db: Database, config: MiniChatConfig, provider: FakeProvider, po
 
 
 class EventsEnv:
-    def __init__(self, db: Database, config: MiniChatConfig, module: str) -> None:
-        self.db = db
+    def __init__(self, database: Database, config: MiniChatConfig, module: str) -> None:
+        self.db = database
         self.config = config
         self.module = module
         self.provider = FakeProvider()
         self.policy = FakePolicy()
         self.audit = RecordingAudit()
         self.audit_selector = StaticAuditSelector(self.audit)
-        self.engine = make_engine(db, config, self.provider, self.policy)
+        self.engine = make_engine(database, config, self.provider, self.policy)
         self.background: Background | None = None
         self.tenant = uuid4()
         self.user = uuid4()

@@ -16,13 +16,17 @@ from fabrikit.modules.mini_chat.domain.provider_events import Failed
 from fabrikit.modules.mini_chat.domain.service_api import EditTurnBody
 from fabrikit.modules.mini_chat.infra.outbox import USAGE_QUEUE
 from fabrikit.modules.mini_chat.sdk import PublishPermanentError, PublishTransientError, UsageEvent
-from tests.mini_chat_engine.fakes import FakePolicy, answer
+from tests.mini_chat_engine.fakes import FakePolicy
 
-from .conftest import EventsEnv, eventually
+from .conftest import EventsEnv, eventually, make_engine
 
 
 def turn_audits(env: EventsEnv) -> list[object]:
-    return [e for e in env.audit.events if getattr(e, "event_type", "").startswith("turn_") and hasattr(e, "user_id")]
+    return [
+        e
+        for e in env.audit.events
+        if getattr(e, "event_type", "").startswith("turn_") and hasattr(e, "user_id")
+    ]
 
 
 async def run_turn_mix(env: EventsEnv) -> None:
@@ -58,13 +62,18 @@ async def assert_one_event_each(env: EventsEnv, published: list[UsageEvent]) -> 
     assert all(n == 1 for n in keys.values()), keys
     from uuid import UUID
 
-    expected = {turn_dedupe_key(UUID(str(t["tenant_id"])), UUID(str(t["id"])), UUID(str(t["request_id"]))) for t in turns}
+    expected = {
+        turn_dedupe_key(UUID(str(t["tenant_id"])), UUID(str(t["id"])), UUID(str(t["request_id"])))
+        for t in turns
+    }
     assert set(keys) == expected
     assert all(is_dedupe_key(k) for k in keys)
     audits = turn_audits(env)
     assert Counter(a.turn_id for a in audits) == Counter(UUID(str(t["id"])) for t in turns)  # type: ignore[attr-defined]
     kinds = Counter(getattr(e, "event_type", "") for e in env.audit.events)
-    assert kinds["turn_retry"] == 1 and kinds["turn_edit"] == 1 and kinds["turn_delete"] == 1
+    assert kinds["turn_retry"] == 1
+    assert kinds["turn_edit"] == 1
+    assert kinds["turn_delete"] == 1
     assert len({e.event_id for e in env.audit.events}) == len(env.audit.events)
 
 
@@ -75,7 +84,8 @@ async def test_one_usage_and_one_audit_event_per_reserved_turn(env: EventsEnv) -
     await asyncio.sleep(0.5)  # a duplicate would arrive within a few polls
     await assert_one_event_each(env, env.policy.published)
     failed = [e for e in env.policy.published if e.terminal_state == "failed"]
-    assert len(failed) == 1 and failed[0].error_code == "provider_error"
+    assert len(failed) == 1
+    assert failed[0].error_code == "provider_error"
 
 
 class BlockedPolicy(FakePolicy):
@@ -97,18 +107,18 @@ async def test_nothing_lost_when_the_process_dies_between_commit_and_delivery(
     # A short lease so the second process takes over the first one's leased partitions quickly.
     config = MiniChatConfig(outbox=OutboxConfig(lease_seconds=3, audit_call_timeout_seconds=0.5))
     first = EventsEnv(db, config, module_name)
+    blocked = BlockedPolicy()
     if first_process == "blocked_in_handler":
-        first.policy = BlockedPolicy()
-        first.engine = __import__("tests.mini_chat_events.conftest", fromlist=["make_engine"]).make_engine(
-            db, config, first.provider, first.policy
-        )
+        first.policy = blocked
+        first.engine = make_engine(db, config, first.provider, blocked)
         first.audit.gate = asyncio.Event()
     await first.start(deliver=first_process == "blocked_in_handler")
     await run_turn_mix(first)
     if first_process == "blocked_in_handler":
-        await eventually(lambda: first.policy.attempts > 0 and first.audit.calls > 0, what="blocked delivery")
+        await eventually(lambda: blocked.attempts > 0 and first.audit.calls > 0, what="blocked delivery")
     await first.stop()
-    assert first.policy.published == [] and first.audit.events == []
+    assert first.policy.published == []
+    assert first.audit.events == []
 
     # The restarted process: another connection pool over the same file / schema, the real handlers.
     again = await open_database(module_name, db_settings)
@@ -140,18 +150,18 @@ class FlakyPolicy(FakePolicy):
 
 
 async def test_transient_failures_are_retried_and_permanent_ones_dead_lettered(env: EventsEnv) -> None:
-    from .conftest import make_engine
-
-    env.policy = FlakyPolicy([PublishTransientError("later"), RuntimeError("blip"), PublishPermanentError("no")])
+    flaky = FlakyPolicy([PublishTransientError("later"), RuntimeError("blip"), PublishPermanentError("no")])
+    env.policy = flaky
     env.engine = make_engine(env.db, env.config, env.provider, env.policy)
     background = await env.start()
     chat = await env.chat()
     await env.turn(chat, "one")  # transient, transient, permanent → dead letter
-    await eventually(lambda: not env.policy.errors, what="three attempts")
+    await eventually(lambda: not flaky.errors, what="three attempts")
     await env.turn(chat, "two")  # delivered
     await eventually(lambda: len(env.policy.published) == 1, what="second event")
     dead = await background.outbox.dead_letters.list(queue=USAGE_QUEUE)
-    assert len(dead) == 1 and dead[0].attempts >= 3
+    assert len(dead) == 1
+    assert dead[0].attempts >= 3
     import msgspec
 
     lost = msgspec.json.decode(dead[0].payload, type=UsageEvent)

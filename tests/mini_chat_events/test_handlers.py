@@ -122,7 +122,11 @@ async def test_usage_success_publishes_the_event_with_its_dedupe_key() -> None:
 
 @pytest.mark.parametrize(
     ("error", "expected"),
-    [(PublishTransientError("later"), Retry), (RuntimeError("boom"), Retry), (PublishPermanentError(), Reject)],
+    [
+        (PublishTransientError("later"), Retry),
+        (RuntimeError("boom"), Retry),
+        (PublishPermanentError(), Reject),
+    ],
 )
 async def test_usage_plugin_errors(error: Exception, expected: type) -> None:
     source = Source(ScriptedPolicy(error))
@@ -146,9 +150,12 @@ async def test_audit_fans_out_to_every_plugin() -> None:
     a, b = RecordingAudit(), RecordingAudit()
     envelope = turn_envelope()
     before = sample("audit_emit", result="ok")
-    result = await AuditHandler(StaticAuditSelector(a, b), "hyperspot", 1.0, TM)(message(AUDIT_QUEUE, envelope))
+    result = await AuditHandler(StaticAuditSelector(a, b), "hyperspot", 1.0, TM)(
+        message(AUDIT_QUEUE, envelope)
+    )
     assert result == Success()
-    assert a.events == [envelope.event] and b.events == [envelope.event]
+    assert a.events == [envelope.event]
+    assert b.events == [envelope.event]
     assert sample("audit_emit", result="ok") == before + 2
 
 
@@ -160,7 +167,8 @@ async def test_audit_permanent_rejection_does_not_block_the_others() -> None:
         message(AUDIT_QUEUE, turn_envelope())
     )
     assert result == Success()
-    assert len(good.events) == 1 and bad.events == []
+    assert len(good.events) == 1
+    assert bad.events == []
     assert sample("audit_emit", result="reject") == before + 1
 
 
@@ -176,12 +184,15 @@ async def test_audit_transient_or_timeout_retries_the_event() -> None:
     slow.gate.set()
     # The redelivery reaches everyone again; the plugin that accepted dedupes on event_id.
     assert await handler(message(AUDIT_QUEUE, turn_envelope())) == Success()
-    assert len(good.events) == 2 and len(flaky.events) == 1
+    assert len(good.events) == 2
+    assert len(flaky.events) == 1
 
 
 async def test_audit_without_plugins_is_acknowledged_and_counted_skipped() -> None:
     before = sample("audit_emit", result="skipped")
-    result = await AuditHandler(StaticAuditSelector(), "hyperspot", 1.0, TM)(message(AUDIT_QUEUE, turn_envelope()))
+    result = await AuditHandler(StaticAuditSelector(), "hyperspot", 1.0, TM)(
+        message(AUDIT_QUEUE, turn_envelope())
+    )
     assert result == Success()
     assert sample("audit_emit", result="skipped") == before + 1
 

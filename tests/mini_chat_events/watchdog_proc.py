@@ -30,7 +30,9 @@ async def _noop(batch: Any) -> Any:
 
 
 async def main(dsn: str, module: str, mode: str, seconds: float) -> dict[str, Any]:
-    db = await open_database(module, resolve_db_settings(module, {"dsn": dsn, "pool": {"max_size": 4}}, {}, None, "/tmp"))
+    db = await open_database(
+        module, resolve_db_settings(module, {"dsn": dsn, "pool": {"max_size": 4}}, {}, None, "/tmp")
+    )
     try:
         # Enqueue-only outbox: the events stay in the database for the parent test to deliver and count.
         outbox = await register_queues(Outbox.builder(db), CONFIG, {q: _noop for q in QUEUES}).build()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fabrikit.modules.oagw.domain.alias import (
     alias_for_create,
     alias_for_update,

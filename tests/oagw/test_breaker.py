@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fabrikit.modules.oagw.domain.breaker import BreakerState, CircuitBreaker, is_failure_status
 from fabrikit.modules.oagw.sdk import CircuitBreakerOpenError
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fabrikit.kernel.errors import DomainError
 from fabrikit.modules.oagw.sdk import (
     ALL_ERRORS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fabrikit.modules.oagw.domain.headers import (
     apply_header_rules,
     check_request_framing,

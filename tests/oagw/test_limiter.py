@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fabrikit.modules.oagw.domain.limiter import (
     RateLimiterRegistry,
     SlidingWindow,
@@ -11,8 +14,6 @@ from fabrikit.modules.oagw.domain.limiter import (
     rate_limit_key,
 )
 from fabrikit.modules.oagw.sdk import Burst, RateLimitConfig, RateLimitExceededError, SustainedRate
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 class FakeClock:
@@ -190,7 +191,9 @@ def test_chain_upstream_then_route_and_headers_on_429() -> None:
     assert problem_headers["Retry-After"] == "1"
     assert problem_headers["X-RateLimit-Limit"] == "1"
     assert "up" not in err.value.detail
-    assert reg.limiter("up", up_cfg).tokens == 8  # the upstream bucket consumed for both calls
+    upstream_bucket = reg.limiter("up", up_cfg)
+    assert isinstance(upstream_bucket, TokenBucket)
+    assert upstream_bucket.tokens == 8  # the upstream bucket consumed for both calls
 
 
 def test_response_headers_false_hides_headers_but_429_keeps_retry_after() -> None:

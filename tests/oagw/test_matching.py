@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+
 from fabrikit.modules.oagw.domain.matching import match_route, select_route
 from fabrikit.modules.oagw.domain.merge import effective_upstream, merge_chain
 from fabrikit.modules.oagw.domain.resolution import is_shared, resolve_upstream

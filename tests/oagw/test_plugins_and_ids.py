@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from fabrikit.kernel.security import Secret, SecurityContext
 from fabrikit.modules.oagw.sdk import (
     ALLOW,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+
 from fabrikit.modules.oagw.domain.repository import (
     InMemoryRouteRepository,
     InMemoryUpstreamRepository,

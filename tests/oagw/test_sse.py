@@ -6,6 +6,9 @@ from collections.abc import AsyncIterator
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fabrikit.modules.oagw.sdk import (
     NotSse,
     ProtocolError,
@@ -16,9 +19,6 @@ from fabrikit.modules.oagw.sdk import (
     from_response,
     iter_events,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-
 from tests.strategies.oagw import chunkings, sse_streams
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fabrikit.modules.oagw.domain.paths import build_url, check_query_allowlist, check_suffix_mode
 from fabrikit.modules.oagw.sdk import (
     Endpoint,
@@ -13,8 +16,6 @@ from fabrikit.modules.oagw.sdk import (
     normalize_path,
     parse_query,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 def test_alias_with_port_and_path_split() -> None:

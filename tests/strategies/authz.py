@@ -45,8 +45,12 @@ def predicates(draw: st.DrawFn, valid: bool) -> PdpPredicate:
         values = draw(st.lists(good_values, min_size=1, max_size=3))
     if kind == "eq":
         return EqPredicate(property=prop, value=values[-1] if flaw == "value" else values[0])
-    cls = {"in": InPredicate, "in_group": InGroupPredicate, "in_group_subtree": InGroupSubtreePredicate}[kind]
-    return cls(prop, tuple(values))  # type: ignore[no-any-return]
+    classes: dict[str, type[InPredicate] | type[InGroupPredicate] | type[InGroupSubtreePredicate]] = {
+        "in": InPredicate,
+        "in_group": InGroupPredicate,
+        "in_group_subtree": InGroupSubtreePredicate,
+    }
+    return classes[kind](prop, tuple(values))
 
 
 @st.composite

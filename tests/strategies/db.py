@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
+
+from hypothesis import strategies as st
 
 from fabrikit.kernel.security import AccessScope, Constraint, Eq, In, InGroup, Predicate
-from hypothesis import strategies as st
 
 TENANTS = tuple(uuid.UUID(int=i) for i in range(1, 4))
 OWNERS = tuple(uuid.UUID(int=100 + i) for i in range(3))
 IDS = tuple(uuid.UUID(int=1000 + i) for i in range(6))
 KINDS = ("a", "b", "c")
 
-_PROPS = {"owner_tenant_id": TENANTS, "owner_id": OWNERS, "id": IDS, "kind": KINDS, "unknown_prop": KINDS}
+_PROPS: dict[str, tuple[Any, ...]] = {
+    "owner_tenant_id": TENANTS,
+    "owner_id": OWNERS,
+    "id": IDS,
+    "kind": KINDS,
+    "unknown_prop": KINDS,
+}
 
 
 @st.composite

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from fabrikit.kernel._module import Capability, ModuleInfo
 from hypothesis import strategies as st
+
+from fabrikit.kernel._module import Capability, ModuleInfo
 
 SYSTEM = frozenset({Capability.SYSTEM})
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fabrikit.modules.oagw.sdk import ServerEvent
 from hypothesis import strategies as st
+
+from fabrikit.modules.oagw.sdk import ServerEvent
 
 _LINE_TEXT = st.text(
     alphabet=st.characters(exclude_characters="\r\n\x00", exclude_categories=["Cs"]), max_size=20

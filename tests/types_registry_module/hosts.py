@@ -95,7 +95,11 @@ class HeadlessRestHost(Module):
 
 def harness(home: Path, *extra: type[Module] | PluginDef, **registry_config: Any) -> RuntimeHarness:
     """types-registry (with ``registry_config``) on a headless REST host, plus test modules and plugins."""
-    mods = [HeadlessRestHost, TypesRegistryModule, *(m for m in extra if isinstance(m, type))]
+    mods: list[type[Module]] = [
+        HeadlessRestHost,
+        TypesRegistryModule,
+        *(m for m in extra if isinstance(m, type)),
+    ]
     plugins = [p for p in extra if isinstance(p, PluginDef)]
     raw: dict[str, Any] = {"modules": {m.manifest.name: None for m in mods}}
     if registry_config:

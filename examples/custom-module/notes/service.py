@@ -14,7 +14,9 @@ from .sdk import Note, NoteNotFound
 
 
 def _note(row: dict[str, Any]) -> Note:
-    return Note(id=UUID(str(row["id"])), text=row["text"], created_at=datetime.fromisoformat(str(row["created_at"])))
+    return Note(
+        id=UUID(str(row["id"])), text=row["text"], created_at=datetime.fromisoformat(str(row["created_at"]))
+    )
 
 
 class NotesService:
@@ -26,14 +28,18 @@ class NotesService:
         async with self._db.transaction(write=True):
             await self._db.execute(
                 "INSERT INTO notes (id, tenant_id, text, created_at) VALUES ({}, {}, {}, {})",
-                str(note.id), str(ctx.subject_tenant_id), note.text, note.created_at.isoformat(),
+                str(note.id),
+                str(ctx.subject_tenant_id),
+                note.text,
+                note.created_at.isoformat(),
             )
         return note
 
     async def get(self, ctx: SecurityContext, note_id: UUID) -> Note:
         row = await self._db.fetch_one(
             "SELECT id, text, created_at FROM notes WHERE id = {} AND tenant_id = {}",
-            str(note_id), str(ctx.subject_tenant_id),
+            str(note_id),
+            str(ctx.subject_tenant_id),
         )
         if row is None:
             raise NoteNotFound(f"note {note_id} does not exist")

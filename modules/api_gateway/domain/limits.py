@@ -15,10 +15,12 @@ class TokenBucket:
     clock: Callable[[], float] = time.monotonic
     tokens: float = field(init=False)
     updated: float = field(init=False)
+    limit_header: bytes = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.tokens = float(self.burst)
         self.updated = self.clock()
+        self.limit_header = str(self.burst).encode()
 
     def _refill(self) -> None:
         now = self.clock()
@@ -61,9 +63,12 @@ class InFlight:
 
 
 def rate_limit_headers(bucket: TokenBucket) -> list[tuple[bytes, bytes]]:
-    remaining = str(bucket.remaining).encode()
-    limit = str(bucket.burst).encode()
-    reset = str(bucket.seconds_to_next_token()).encode()
+    """RateLimit-* and X-RateLimit-* (P-6.3.2) from one look at the bucket (this runs for every request)."""
+    bucket._refill()
+    tokens = bucket.tokens
+    remaining = str(int(tokens)).encode()
+    reset = b"0" if tokens >= 1.0 else str(max(1, math.ceil((1.0 - tokens) / bucket.rps))).encode()
+    limit = bucket.limit_header
     return [
         (b"ratelimit-limit", limit),
         (b"ratelimit-remaining", remaining),

@@ -301,6 +301,8 @@ class TurnRunner:
                     await self._put(handle, ToolEvent("done", event.name, dict(event.details)))
                 elif isinstance(event, Completed):
                     progress.usage, progress.citations = event.usage, event.citations
+                    if event.citations_dropped:
+                        self.telemetry.add("citations_dropped", event.citations_dropped)
                     return Ending(
                         kind="completed", dispatched=True, usage=event.usage, response_id=event.response_id
                     )

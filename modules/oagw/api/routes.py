@@ -14,7 +14,7 @@ from ..service import OagwService
 from .context import security_of
 from .proxy import proxy_handlers
 
-_MGMT = {"validation_status": 422}
+_MGMT: dict[str, Any] = {"validation_status": 422}
 
 
 def _int(raw: str | None, name: str, default: int) -> int:

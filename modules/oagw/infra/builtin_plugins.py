@@ -11,9 +11,12 @@ from ..sdk import (
     REQUIRED_HEADERS_GUARD_ID,
     Allow,
     AuthContext,
+    AuthPlugin,
     GuardContext,
+    GuardPlugin,
     Reject,
     TransformErrorContext,
+    TransformPlugin,
     TransformRequestContext,
     TransformResponseContext,
 )
@@ -69,6 +72,6 @@ class RequestIdTransform:
         return None
 
 
-BUILTIN_AUTH = {NOOP_AUTH_ID: NoopAuth()}
-BUILTIN_GUARDS = {REQUIRED_HEADERS_GUARD_ID: RequiredHeadersGuard()}
-BUILTIN_TRANSFORMS = {REQUEST_ID_TRANSFORM_ID: RequestIdTransform()}
+BUILTIN_AUTH: dict[str, AuthPlugin] = {NOOP_AUTH_ID: NoopAuth()}
+BUILTIN_GUARDS: dict[str, GuardPlugin] = {REQUIRED_HEADERS_GUARD_ID: RequiredHeadersGuard()}
+BUILTIN_TRANSFORMS: dict[str, TransformPlugin] = {REQUEST_ID_TRANSFORM_ID: RequestIdTransform()}

@@ -15,7 +15,7 @@ from ..domain.errors import NotReady
 from ..domain.registry import TypesRegistry
 from ..sdk import GtsEntity, ListQuery, RegisterOk, summarize
 
-_OPTS = {"validation_status": 400, "validation_code": "invalid_request"}
+_OPTS: dict[str, Any] = {"validation_status": 400, "validation_code": "invalid_request"}
 
 
 class InvalidRequest(DomainError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+
 from fabrikit.kernel._config import ConfigError, ConfigStruct, InvalidConfigValue, convert_config
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from fabrikit.kernel._config import ConfigError, expand_env, expand_string
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fabrikit.kernel._config import ConfigError, expand_env, expand_string
 from tests.strategies.config import env_names, env_values, literal_text
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pathlib
 
 import pytest
+
 from fabrikit.kernel._config import ConfigError, load_config
 
 CONFIG = """\

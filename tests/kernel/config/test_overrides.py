@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fabrikit.kernel._config import ConfigError, apply_overrides
 
 

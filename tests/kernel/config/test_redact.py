@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fabrikit.kernel._config import build_config, redact, redact_string
 from fabrikit.kernel.security import Secret
 
 
 def test_secrets_and_sensitive_keys_are_redacted() -> None:
-    raw = {
+    raw: dict[str, Any] = {
         "database": {"servers": {"pg": {"password": "pw", "user": "app"}}},
         "modules": {
             "oagw": {

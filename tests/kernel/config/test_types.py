@@ -7,11 +7,11 @@ import pathlib
 
 import msgspec
 import pytest
-from fabrikit.kernel._config import ByteSize, ConfigError, ConfigStruct, Duration, convert_config
-from fabrikit.kernel.security import Secret
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fabrikit.kernel._config import ByteSize, ConfigError, ConfigStruct, Duration, convert_config
+from fabrikit.kernel.security import Secret
 from tests.strategies.config import duration_units, size_units
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fabrikit.kernel._config import ConfigError, load_yaml, parse_flow_value, read_yaml_file
 
 

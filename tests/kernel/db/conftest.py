@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+
 from fabrikit.kernel.db import Database, DbSettings, open_database, redact_dsn, resolve_db_settings
 
 DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"

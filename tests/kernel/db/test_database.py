@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from piccolo.columns import UUID, ForeignKey, Integer, Varchar
+from piccolo.table import Table
+
 from fabrikit.kernel.db import (
     Database,
     DatabaseCache,
@@ -18,8 +22,6 @@ from fabrikit.kernel.db import (
     open_database,
     resolve_db_settings,
 )
-from piccolo.columns import UUID, ForeignKey, Integer, Varchar
-from piccolo.table import Table
 
 
 def make_tables() -> tuple[Any, Any]:
@@ -37,9 +39,9 @@ def make_tables() -> tuple[Any, Any]:
 
 
 @pytest.fixture
-async def sqlite_db(tmp_path: Path, module_name: str) -> Database:
+async def sqlite_db(tmp_path: Path, module_name: str) -> AsyncIterator[Database]:
     db = await open_database(module_name, resolve_db_settings(module_name, None, {}, None, tmp_path))
-    yield db  # type: ignore[misc]
+    yield db
     await db.close()
 
 

@@ -11,6 +11,10 @@ from typing import Any
 
 import asyncpg
 import pytest
+from piccolo.columns import UUID, Timestamptz, Varchar
+from piccolo.table import Table
+from structlog.testing import capture_logs
+
 from fabrikit.kernel.db import (
     Database,
     Migration,
@@ -23,9 +27,6 @@ from fabrikit.kernel.db import (
     resolve_db_settings,
     run_migrations,
 )
-from piccolo.columns import UUID, Timestamptz, Varchar
-from piccolo.table import Table
-from structlog.testing import capture_logs
 
 from . import pg_children
 

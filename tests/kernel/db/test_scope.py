@@ -6,6 +6,10 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from piccolo.columns import UUID, Integer, Varchar
+from piccolo.table import Table
+
 from fabrikit.kernel.db import (
     Database,
     ScopeColumns,
@@ -23,10 +27,6 @@ from fabrikit.kernel.db import (
 )
 from fabrikit.kernel.errors import PermissionDenied
 from fabrikit.kernel.security import AccessScope, Constraint, Eq, In, InGroup, InGroupSubtree, ScopeValue
-from hypothesis import HealthCheck, given, settings
-from piccolo.columns import UUID, Integer, Varchar
-from piccolo.table import Table
-
 from tests.strategies.db import IDS, OWNERS, TENANTS, access_scopes, scoped_rows
 
 
@@ -183,7 +183,7 @@ async def test_scoped_get_hides_invisible_rows(db: Database, doc: Any) -> None:
 
 async def test_secure_insert_rules(db: Database, doc: Any) -> None:
     tenant_scope = AccessScope.for_tenant(TENANTS[0])
-    row = {"id": IDS[0], "tenant_id": TENANTS[0], "owner_id": OWNERS[0], "kind": "a"}
+    row: dict[str, Any] = {"id": IDS[0], "tenant_id": TENANTS[0], "owner_id": OWNERS[0], "kind": "a"}
     stored = await secure_insert(doc, tenant_scope, row)
     assert stored["id"] == IDS[0]
     assert stored["tenant_id"] == TENANTS[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from fabrikit.kernel.db import DbConfigError, PoolSettings, SqlitePragmas, redact_dsn, resolve_db_settings
 from fabrikit.kernel.security import Secret
 

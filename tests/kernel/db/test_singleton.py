@@ -9,14 +9,16 @@ import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
-from fabrikit.kernel.db import Database, Singleton, open_database, resolve_db_settings
 from structlog.testing import capture_logs
+
+from fabrikit.kernel.db import Database, Singleton, open_database, resolve_db_settings
 
 from . import pg_children
 
-FAST = {"ttl": 0.6, "retry_interval": 0.1}
+FAST: dict[str, Any] = {"ttl": 0.6, "retry_interval": 0.1}
 
 
 async def wait_until(predicate: Callable[[], Awaitable[bool] | bool], timeout: float = 20.0) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import structlog
+
 from fabrikit.kernel._config import build_config
 from fabrikit.kernel.logging import (
     bind_context,

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from fabrikit.kernel.odata import (
     Compare,
     CursorV1,
+    Direction,
     Field,
     FieldMap,
     InvalidCursor,
@@ -74,8 +75,9 @@ def test_backward_page_at_the_start_has_no_prev() -> None:
 
 
 def test_empty_page_has_no_cursors() -> None:
-    for direction in ("fwd", "bwd"):
-        page = build_page([], limit=5, order=ORDER, direction=direction, had_cursor=True)  # type: ignore[arg-type]
+    directions: tuple[Direction, ...] = ("fwd", "bwd")
+    for direction in directions:
+        page: Page[Any] = build_page([], limit=5, order=ORDER, direction=direction, had_cursor=True)
         assert page.items == []
         assert page.page_info == PageInfo(next_cursor=None, prev_cursor=None, limit=5)
 
@@ -95,10 +97,10 @@ def test_build_page_reads_attributes_by_default_and_accepts_key_of() -> None:
 
     page = build_page([Row("a"), Row("b")], limit=1, order=ORDER)
     assert _keys(page.page_info.next_cursor) == ("a", "A")
-    page = build_page(
+    tuple_page = build_page(
         [("a", 1), ("b", 2)], limit=1, order=ORDER, key_of=lambda r, n: r[0] if n == "title" else r[1]
     )
-    assert _keys(page.page_info.next_cursor) == ("a", "1")
+    assert _keys(tuple_page.page_info.next_cursor) == ("a", "1")
 
 
 def test_cursor_predicate_is_lexicographic_with_per_field_direction() -> None:
@@ -108,9 +110,9 @@ def test_cursor_predicate_is_lexicographic_with_per_field_direction() -> None:
     assert print_filter(fwd) == ("at lt 1 or at eq 1 and title gt 't' or at eq 1 and title eq 't' and n lt 2")
     bwd = cursor_predicate(order, (1, "t", 2), fields, "bwd")
     assert print_filter(bwd) == ("at gt 1 or at eq 1 and title lt 't' or at eq 1 and title eq 't' and n gt 2")
-    assert cursor_predicate(OrderBy((("n", "asc"),)), (5,), fields) == Compare(
-        "n", "gt", resolve_filter("n eq 5", fields).value
-    )  # type: ignore[union-attr]
+    n_eq_5 = resolve_filter("n eq 5", fields)
+    assert isinstance(n_eq_5, Compare)
+    assert cursor_predicate(OrderBy((("n", "asc"),)), (5,), fields) == Compare("n", "gt", n_eq_5.value)
 
 
 def test_plan_without_cursor() -> None:

@@ -1,6 +1,7 @@
 """A consumer process for the multi-process test (run as a script).
 
-``python pg_consumer.py <dsn> <module>`` consumes queue ``mp`` (4 partitions). Its handler claims the message
+``python pg_consumer.py <dsn> <module>`` consumes queue ``mp`` (16 partitions: more than the 4 processors a
+process runs at once, so two processes naturally share the partitions) and records its pid in ``ready``. Its handler claims the message
 key in ``inflight`` (PRIMARY KEY: a concurrent second holder would fail), records ``handled`` and releases.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from fabrikit.kernel.db import open_database, resolve_db_settings
 from fabrikit.kernel.outbox import Outbox, OutboxMessage, Result, Success, per_message
 
-QUEUE, PARTITIONS = "mp", 4
+QUEUE, PARTITIONS = "mp", 16
 
 
 async def main(dsn: str, module: str) -> None:
@@ -45,6 +46,7 @@ async def main(dsn: str, module: str) -> None:
         .build()
     )
     await outbox.start()
+    await db.execute("INSERT INTO ready (pid) VALUES ({})", pid)
     try:
         await asyncio.Event().wait()
     finally:

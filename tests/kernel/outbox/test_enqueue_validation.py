@@ -108,3 +108,8 @@ async def test_enqueue_refuses_a_foreign_transaction(odb: Database) -> None:
     with pytest.raises(OutboxStateError):
         await outbox.enqueue(object(), "v", 0, b"x", "t")
     assert await rows(odb) == 0
+
+
+async def test_build_without_migration_says_what_is_missing(db: Database) -> None:
+    with pytest.raises(OutboxStateError, match="outbox_migration"):
+        await Outbox.builder(db).queue("v", partitions=1, handler=ok).build()

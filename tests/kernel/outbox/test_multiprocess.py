@@ -32,6 +32,7 @@ async def test_two_processes_share_a_queue(pg_session_dsn: str, tmp_path: Path, 
     )
     await run_migrations(db, module_name, [outbox_migration()], fabrikit_version="test")
     await db.run_ddl("CREATE TABLE inflight (key TEXT PRIMARY KEY, pid INTEGER NOT NULL)")
+    await db.run_ddl("CREATE TABLE ready (pid INTEGER NOT NULL)")
     await db.run_ddl("CREATE TABLE violations (key TEXT NOT NULL, pid INTEGER NOT NULL)")
     await db.run_ddl(
         "CREATE TABLE handled (id BIGSERIAL PRIMARY KEY, pid INTEGER, partition_no INTEGER, seq BIGINT)"
@@ -45,11 +46,19 @@ async def test_two_processes_share_a_queue(pg_session_dsn: str, tmp_path: Path, 
     )
     procs = [_spawn(pg_session_dsn, module_name, tmp_path / f"child{i}.log") for i in range(2)]
     try:
+
+        async def both_ready() -> bool:
+            assert all(p.poll() is None for p in procs), "a consumer died"
+            return len(await db.fetch("SELECT pid FROM ready")) == 2
+
+        await wait_until(both_ready, timeout=60)
         # The producer never starts: the consumers' reconcilers find and sequence its rows.
         for start in range(0, TOTAL, 50):
             async with db.transaction(write=True) as txn:
                 await producer.enqueue_batch(
-                    txn, pg_consumer.QUEUE, [(i % 4, {"n": i}, "n") for i in range(start, start + 50)]
+                    txn,
+                    pg_consumer.QUEUE,
+                    [(i % pg_consumer.PARTITIONS, {"n": i}, "n") for i in range(start, start + 50)],
                 )
 
         async def all_handled() -> bool:
@@ -58,18 +67,19 @@ async def test_two_processes_share_a_queue(pg_session_dsn: str, tmp_path: Path, 
             return row is not None and row["n"] == TOTAL
 
         await wait_until(all_handled, timeout=90)
+        rows = await db.fetch("SELECT pid, partition_no, seq FROM handled ORDER BY id")
+        violations = await db.fetch("SELECT * FROM violations")
     finally:
         for proc in procs:
             proc.kill()
             proc.wait(timeout=30)
-    assert await db.fetch("SELECT * FROM violations") == []
-    rows = await db.fetch("SELECT pid, partition_no, seq FROM handled ORDER BY id")
+        await db.close()
+    assert violations == []
     by_partition: dict[int, list[int]] = defaultdict(list)
     for row in rows:
         by_partition[row["partition_no"]].append(row["seq"])
-    for partition in range(4):
+    for partition in range(pg_consumer.PARTITIONS):
         seqs = by_partition[partition]
-        assert sorted(set(seqs)) == list(range(1, TOTAL // 4 + 1))
+        assert sorted(set(seqs)) == list(range(1, TOTAL // pg_consumer.PARTITIONS + 1))
         assert seqs == sorted(seqs), "per-partition order broken"
     assert {row["pid"] for row in rows} == {p.pid for p in procs}, "both processes should take part"
-    await db.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import pytest
+
 from fabrikit.kernel._module import Capability, ModuleInfo
 from fabrikit.kernel._resolve import ResolutionError, ResolveError, resolve
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fabrikit.kernel._module import Capability, Manifest, Module, ModuleInfo, ModuleSource
 from fabrikit.kernel._resolve import (
     CycleError,

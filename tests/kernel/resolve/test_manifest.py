@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fabrikit.kernel._module import Capability, ConfigStruct, Manifest, ManifestError, Module
 
 

@@ -6,11 +6,11 @@ import itertools
 import random
 from collections.abc import Mapping, Sequence
 
-from fabrikit.kernel._module import Capability, ModuleInfo
-from fabrikit.kernel._resolve import CycleError, ResolutionError, resolve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fabrikit.kernel._module import Capability, ModuleInfo
+from fabrikit.kernel._resolve import CycleError, ResolutionError, resolve
 from tests.strategies.kernel import Graph, cyclic_graphs, dags
 
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None)

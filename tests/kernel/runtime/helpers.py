@@ -26,7 +26,7 @@ def module(
     **manifest: Any,
 ) -> type[Module]:
     """A module class that appends ``<phase>:<name>`` to ``log`` and then runs the optional step."""
-    caps = frozenset(Capability.parse(c) for c in caps)
+    capabilities = frozenset(Capability.parse(c) for c in caps)
 
     async def _init(self: Module, ctx: ModuleContext) -> None:
         log.append(f"init:{name}")
@@ -64,18 +64,18 @@ def module(
         log.append(f"rest_finalize:{name}")
 
     ns: dict[str, Any] = {
-        "manifest": Manifest(name, deps=tuple(deps), capabilities=caps, **manifest),
+        "manifest": Manifest(name, deps=tuple(deps), capabilities=capabilities, **manifest),
         "init": _init,
     }
-    if STATEFUL in caps:
+    if STATEFUL in capabilities:
         ns.update(start=_start, stop=_stop)
-    if Capability.SYSTEM in caps:
+    if Capability.SYSTEM in capabilities:
         ns.update(pre_init=_pre_init, post_init=_post_init)
-    if Capability.DB in caps:
+    if Capability.DB in capabilities:
         ns.update(migrations=_migrations)
-    if Capability.REST in caps:
+    if Capability.REST in capabilities:
         ns.update(register_rest=_register_rest)
-    if Capability.REST_HOST in caps:
+    if Capability.REST_HOST in capabilities:
         ns.update(rest_prepare=_rest_prepare, rest_finalize=_rest_finalize)
     return type(f"Mod_{name.replace('-', '_')}", (Module,), ns)
 
