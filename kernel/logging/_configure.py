@@ -105,6 +105,9 @@ def _file_config(file: LogFileConfig | str | os.PathLike[str] | Mapping[str, Any
     return LogFileConfig(path=pathlib.Path(file))
 
 
+_PARAMETER_ECHOING_LOGGERS = ("aiosqlite", "asyncpg", "piccolo")
+
+
 def configure_logging(
     level: str | int = "info",
     format: LogFormat = "auto",
@@ -121,7 +124,10 @@ def configure_logging(
     if format not in ("auto", "json", "console"):
         raise ValueError(f"unknown log format '{format}'; expected auto, json or console")
     root_level = _level_number(level)
-    per_logger = {name: _level_number(value) for name, value in (levels or {}).items()}
+    # Database drivers log statement parameters (message text, secrets) at debug: keep them at INFO unless a
+    # `logging.levels` entry asks otherwise.
+    per_logger = {name: logging.INFO for name in _PARAMETER_ECHOING_LOGGERS}
+    per_logger.update({name: _level_number(value) for name, value in (levels or {}).items()})
     out = stream if stream is not None else sys.stderr
     json_output = format == "json" or (format == "auto" and not _isatty(out))
 
