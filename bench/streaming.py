@@ -346,16 +346,25 @@ async def rss_suite(c: Client, pid: int, streams: int) -> dict[str, float]:
     chats = [await c.new_chat() for _ in range(streams)]
     content = "hold [[mock:lorem=400,latency=250]]"
     opened: list[aiohttp.ClientResponse] = []
+    failed: list[str] = []
 
     async def open_stream(chat: str) -> None:
         url = f"{c.api}/mini-chat/v1/chats/{chat}/messages:stream"
-        resp = await c.s.post(url, json={"content": content}, headers=TOKEN)
-        buffered = b""
-        async for chunk in resp.content.iter_any():
-            buffered += chunk
-            if DELTA in buffered:
-                break
-        opened.append(resp)
+        try:
+            async with asyncio.timeout(120):
+                resp = await c.s.post(url, json={"content": content}, headers=TOKEN)
+                opened.append(resp)
+                if resp.status != 200:
+                    failed.append(str(resp.status))
+                    return
+                buffered = b""
+                async for chunk in resp.content.iter_any():
+                    buffered += chunk
+                    if DELTA in buffered:
+                        return
+                failed.append("ended")
+        except TimeoutError:
+            failed.append("timeout")
 
     # Warm-up round so allocator pools and lazy state exist before the baseline.
     await asyncio.gather(*(open_stream(chat) for chat in chats[:50]))
@@ -364,12 +373,23 @@ async def rss_suite(c: Client, pid: int, streams: int) -> dict[str, float]:
     opened.clear()
     await asyncio.sleep(2.0)
     base = rss_kb(pid)
+    started = time.perf_counter()
     await asyncio.gather(*(open_stream(chat) for chat in chats))
+    open_seconds = time.perf_counter() - started
     await asyncio.sleep(0.5)
     loaded = rss_kb(pid)
     for resp in opened:
         resp.close()
-    return {"rss_base_kb": base, "rss_open_kb": loaded, "rss_kb_per_stream": (loaded - base) / streams}
+    live = streams - len(failed)
+    if failed:
+        print(f"rss: {len(failed)} of {streams} streams did not open: {sorted(set(failed))}", flush=True)
+    return {
+        "rss_streams_open": live,
+        "rss_open_seconds": open_seconds,
+        "rss_base_kb": base,
+        "rss_open_kb": loaded,
+        "rss_kb_per_stream": (loaded - base) / max(live, 1),
+    }
 
 
 async def run(quick: bool) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
@@ -178,7 +178,7 @@ class SseParser:
         self._event_retry = None
 
 
-async def iter_events(resp: ProxyResponse) -> AsyncIterator[ServerEvent]:
+async def iter_events(resp: ProxyResponse) -> AsyncGenerator[ServerEvent, None]:
     """Parse the response body as SSE; the response is released when iteration ends or is abandoned."""
     parser = SseParser()
     try:
@@ -198,7 +198,7 @@ class SseStream:
         self.response = response
         self.status = response.status
         self.headers: Headers = response.headers
-        self.events: AsyncIterator[ServerEvent] = iter_events(response)
+        self.events: AsyncGenerator[ServerEvent, None] = iter_events(response)
 
     def __aiter__(self) -> AsyncIterator[ServerEvent]:
         return self.events

@@ -28,11 +28,17 @@ async def test_access_log_has_no_query_string_and_no_secret() -> None:
             ok = await h.http.get(
                 "/gw-test/v1/whoami",
                 params={"token": QUERY_SECRET},
-                headers={"Authorization": f"Bearer {SECRET_TOKEN}", "x-request-id": "log-1", "user-agent": "ua/1"},
+                headers={
+                    "Authorization": f"Bearer {SECRET_TOKEN}",
+                    "x-request-id": "log-1",
+                    "user-agent": "ua/1",
+                },
             )
             assert ok.status_code == 200
             bad = await h.http.get(
-                "/gw-test/v1/whoami", params={"token": QUERY_SECRET}, headers={"Authorization": "Bearer wrong-secret-789"}
+                "/gw-test/v1/whoami",
+                params={"token": QUERY_SECRET},
+                headers={"Authorization": "Bearer wrong-secret-789"},
             )
             assert bad.status_code == 401
         access = [e for e in logs if e["event"] == "http_request"]
@@ -57,7 +63,11 @@ async def test_access_log_has_no_query_string_and_no_secret() -> None:
 async def test_a_stream_is_logged_once_when_its_body_ends() -> None:
     async with gateway() as h:
         with capture_logs() as logs:
-            r = await h.http.get("/gw-test/v1/stream", params={"ticks": 3, "interval": 0.01}, headers={"Authorization": "Bearer x"})
+            r = await h.http.get(
+                "/gw-test/v1/stream",
+                params={"ticks": 3, "interval": 0.01},
+                headers={"Authorization": "Bearer x"},
+            )
             assert r.status_code == 200
         access = [e for e in logs if e["event"] == "http_request"]
         assert len(access) == 1

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from fabrikit.kernel.security import DEFAULT_SUBJECT_ID, DEFAULT_TENANT_ID, NIL_UUID
 from tests.api_gateway.test_chain_order import assert_problem
 from tests.support.gateway import AUTH, gateway
-
-from fabrikit.kernel.security import DEFAULT_SUBJECT_ID, DEFAULT_TENANT_ID, NIL_UUID
 
 TENANT_A = "aaaaaaaa-0000-4000-8000-000000000001"
 TENANT_B = "bbbbbbbb-0000-4000-8000-000000000002"
@@ -14,7 +13,10 @@ USER_B = "bbbbbbbb-1111-4000-8000-000000000002"
 STATIC = {
     "mode": "static_tokens",
     "tokens": [
-        {"token": "tok-a", "identity": {"subject_id": USER_A, "subject_tenant_id": TENANT_A, "token_scopes": ["notes"]}},
+        {
+            "token": "tok-a",
+            "identity": {"subject_id": USER_A, "subject_tenant_id": TENANT_A, "token_scopes": ["notes"]},
+        },
         {"token": "tok-b", "identity": {"subject_id": USER_B, "subject_tenant_id": TENANT_B}},
     ],
 }
@@ -41,7 +43,12 @@ async def test_public_route_runs_with_the_anonymous_context() -> None:
 
 async def test_missing_or_malformed_header_is_401_with_www_authenticate() -> None:
     async with gateway() as h:
-        for headers in ({}, {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": "Bearer"}, {"Authorization": "Token abc"}):
+        for headers in (
+            {},
+            {"Authorization": "Basic dXNlcjpwYXNz"},
+            {"Authorization": "Bearer"},
+            {"Authorization": "Token abc"},
+        ):
             r = await h.http.get("/gw-test/v1/whoami", headers=headers)
             body = assert_problem(r, 401, "unauthenticated")
             assert body["detail"] == "Missing or invalid Authorization header"

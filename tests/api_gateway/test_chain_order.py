@@ -10,7 +10,13 @@ from tests.support.gateway import AUTH, gateway, module_instance
 ORIGIN = "https://app.example"
 CORS = {"cors_enabled": True, "cors": {"allowed_origins": [ORIGIN]}}
 JSON = {**AUTH, "content-type": "application/json", "origin": ORIGIN}
-RATE_HEADERS = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "x-ratelimit-limit", "x-ratelimit-remaining")
+RATE_HEADERS = (
+    "ratelimit-limit",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+)
 
 
 def assert_problem(r: object, status: int, code: str) -> dict:
@@ -26,7 +32,9 @@ def assert_problem(r: object, status: int, code: str) -> dict:
 async def test_415_keeps_cors_and_request_id_and_uses_no_rate_token() -> None:
     async with gateway(gw=CORS) as h:
         url = "/gw-test/v1/limited"
-        r = await h.http.post(url, content=b"x", headers={**JSON, "content-type": "text/plain", "x-request-id": "r415"})
+        r = await h.http.post(
+            url, content=b"x", headers={**JSON, "content-type": "text/plain", "x-request-id": "r415"}
+        )
         body = assert_problem(r, 415, "unsupported_media_type")
         assert "application/json" in body["detail"]
         assert r.headers["x-request-id"] == "r415"
@@ -37,7 +45,9 @@ async def test_415_keeps_cors_and_request_id_and_uses_no_rate_token() -> None:
         assert body["detail"] == "Missing Content-Type header. Allowed types: application/json"
 
         # rps 1 / burst 1: the 415s above took no token, so one call passes and the next is limited
-        ok = await h.http.post(url, content=b"{}", headers={**JSON, "content-type": "Application/JSON; charset=utf-8"})
+        ok = await h.http.post(
+            url, content=b"{}", headers={**JSON, "content-type": "Application/JSON; charset=utf-8"}
+        )
         assert ok.status_code == 200, ok.text
         assert ok.headers["ratelimit-limit"] == "1"
         assert ok.headers["ratelimit-remaining"] == "0"
@@ -58,7 +68,9 @@ async def test_413_by_content_length_is_answered_before_auth_and_uses_no_token()
     async with gateway(gw={**CORS, "defaults": {"body_limit_bytes": 1000}}) as h:
         url = "/gw-test/v1/limited"
         big = b"[" + b"0," * 600 + b"0]"
-        r = await h.http.post(url, content=big, headers={"content-type": "application/json", "origin": ORIGIN})
+        r = await h.http.post(
+            url, content=big, headers={"content-type": "application/json", "origin": ORIGIN}
+        )
         body = assert_problem(r, 413, "payload_too_large")
         assert "1000" in body["detail"]
         assert r.headers["access-control-allow-origin"] == ORIGIN  # the body limit sits inside CORS

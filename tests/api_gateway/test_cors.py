@@ -6,11 +6,17 @@ from tests.api_gateway.test_chain_order import assert_problem
 from tests.support.gateway import AUTH, gateway
 
 ORIGIN = "https://app.example"
-PREFLIGHT = {"origin": ORIGIN, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type"}
+PREFLIGHT = {
+    "origin": ORIGIN,
+    "access-control-request-method": "POST",
+    "access-control-request-headers": "authorization, content-type",
+}
 
 
 async def test_preflight_is_answered_before_auth() -> None:
-    async with gateway(gw={"cors_enabled": True, "cors": {"allowed_origins": [ORIGIN], "max_age_seconds": 42}}) as h:
+    async with gateway(
+        gw={"cors_enabled": True, "cors": {"allowed_origins": [ORIGIN], "max_age_seconds": 42}}
+    ) as h:
         r = await h.http.options("/gw-test/v1/limited", headers=PREFLIGHT)
         assert r.status_code in (200, 204)
         assert r.headers["access-control-allow-origin"] == ORIGIN
@@ -19,7 +25,9 @@ async def test_preflight_is_answered_before_auth() -> None:
         assert "authorization" in r.headers["access-control-allow-headers"].lower()
         assert r.headers["x-request-id"]
 
-        bad_origin = await h.http.options("/gw-test/v1/limited", headers={**PREFLIGHT, "origin": "https://evil.example"})
+        bad_origin = await h.http.options(
+            "/gw-test/v1/limited", headers={**PREFLIGHT, "origin": "https://evil.example"}
+        )
         assert 400 <= bad_origin.status_code < 500
         assert "access-control-allow-origin" not in bad_origin.headers
         assert bad_origin.json()["code"]

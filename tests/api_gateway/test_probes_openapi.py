@@ -12,7 +12,9 @@ TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 async def test_probes_answer_at_root_and_under_the_prefix_and_are_not_rate_limited() -> None:
-    async with gateway(gw={"prefix_path": "/api", "defaults": {"rate_limit": {"rps": 1, "burst": 1, "in_flight": 1}}}) as h:
+    async with gateway(
+        gw={"prefix_path": "/api", "defaults": {"rate_limit": {"rps": 1, "burst": 1, "in_flight": 1}}}
+    ) as h:
         for base in ("", "/api"):
             for _ in range(3):  # burst 1 would limit a third call to a rated route
                 hz = await h.http.get(base + "/healthz")
@@ -53,14 +55,21 @@ async def test_openapi_needs_enable_docs() -> None:
     async with gateway() as h:
         assert (await h.http.get("/openapi.json")).status_code == 404
         assert (await h.http.get("/docs")).status_code == 404
-        for path in ("/schema", "/schema/openapi.json", "/schema/swagger", "/_fabrikit_internal_schema/openapi.json"):
+        for path in (
+            "/schema",
+            "/schema/openapi.json",
+            "/schema/swagger",
+            "/_fabrikit_internal_schema/openapi.json",
+        ):
             r = await h.http.get(path)
             assert r.status_code == 404, path
             assert r.json()["code"] == "not_found"
 
 
 async def test_openapi_document() -> None:
-    async with gateway(gw={"enable_docs": True, "prefix_path": "/api", "openapi": {"title": "T", "version": "9.9"}}) as h:
+    async with gateway(
+        gw={"enable_docs": True, "prefix_path": "/api", "openapi": {"title": "T", "version": "9.9"}}
+    ) as h:
         assert (await h.http.get("/openapi.json")).status_code == 404  # served under the prefix only
         r = await h.http.get("/api/openapi.json")
         assert r.status_code == 200
@@ -81,18 +90,26 @@ async def test_openapi_document() -> None:
         whoami = paths["/gw-test/v1/whoami"]["get"]
         assert whoami["operationId"] == "gw_test.whoami"
         assert whoami["security"] == [{"bearerAuth": []}]
-        assert (whoami["x-rate-limit-rps"], whoami["x-rate-limit-burst"], whoami["x-in-flight-limit"]) == (50, 100, 64)
+        assert (whoami["x-rate-limit-rps"], whoami["x-rate-limit-burst"], whoami["x-in-flight-limit"]) == (
+            50,
+            100,
+            64,
+        )
         for status in ("400", "401", "403", "404", "409", "422", "429", "500"):
             assert "application/problem+json" in whoami["responses"][status]["content"], status
         limited = paths["/gw-test/v1/limited"]["post"]
-        assert (limited["x-rate-limit-rps"], limited["x-rate-limit-burst"], limited["x-in-flight-limit"]) == (1, 1, 10)
+        assert (limited["x-rate-limit-rps"], limited["x-rate-limit-burst"], limited["x-in-flight-limit"]) == (
+            1,
+            1,
+            10,
+        )
         ping = paths["/gw-test/v1/ping"]["get"]
         assert "security" not in ping
         item_path = next(p for p in paths if p.startswith("/gw-test/v1/items/"))
         assert item_path == "/gw-test/v1/items/{item_id}"
-        assert (
-            paths["/gw-test/v1/items"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-        ), "request schema from the msgspec type"
+        assert paths["/gw-test/v1/items"]["post"]["requestBody"]["content"]["application/json"]["schema"], (
+            "request schema from the msgspec type"
+        )
         docs = await h.http.get("/api/docs")
         assert docs.status_code == 200
         assert "/api/openapi.json" in docs.text

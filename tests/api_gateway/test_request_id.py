@@ -57,7 +57,9 @@ async def test_problem_trace_id_is_the_traceparent_trace_id_when_valid() -> None
         assert r.headers["x-request-id"] == "rid-1"
         assert r.json()["trace_id"] == TRACE_ID
 
-        r = await h.http.get("/gw-test/v1/whoami", headers={"x-request-id": "rid-2", "traceparent": TRACEPARENT})
+        r = await h.http.get(
+            "/gw-test/v1/whoami", headers={"x-request-id": "rid-2", "traceparent": TRACEPARENT}
+        )
         assert r.status_code == 401
         assert r.json()["trace_id"] == TRACE_ID
 

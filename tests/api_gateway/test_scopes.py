@@ -100,7 +100,9 @@ async def test_rules_see_the_path_without_prefix_case_insensitively_and_by_metho
             {"path": "/users-info/**", "method": "POST", "required_scopes": ["never"]},
         ],
     }
-    async with gateway([UsersAndCities], gw={"prefix_path": "/api", "route_policies": policies}, authn=AUTHN) as h:
+    async with gateway(
+        [UsersAndCities], gw={"prefix_path": "/api", "route_policies": policies}, authn=AUTHN
+    ) as h:
         assert await _status(h, "/api/cities", "reader") == 403
         assert await _status(h, "/api/cities", "cities") == 200
         assert await _status(h, "/api/users-info/v1/users/1/roles", "none") == 200  # rule is POST only

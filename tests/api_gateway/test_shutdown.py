@@ -8,10 +8,9 @@ import contextlib
 
 import httpx
 
+from fabrikit.kernel.http import RestHost
 from tests.api_gateway.test_chain_order import assert_problem
 from tests.support.gateway import AUTH, gateway, module_instance
-
-from fabrikit.kernel.http import RestHost
 
 
 async def _events(response: httpx.Response) -> list[str]:
@@ -27,7 +26,9 @@ async def test_open_sse_stream_gets_its_terminal_event_when_the_runtime_shuts_do
         test = module_instance(h, "gw-test")
         async with (
             httpx.AsyncClient(base_url=h.base_url, timeout=10) as client,
-            client.stream("GET", "/gw-test/v1/stream", params={"ticks": 100000, "interval": 0.05}, headers=AUTH) as r,
+            client.stream(
+                "GET", "/gw-test/v1/stream", params={"ticks": 100000, "interval": 0.05}, headers=AUTH
+            ) as r,
         ):
             assert r.status_code == 200
             lines = r.aiter_lines()
@@ -44,14 +45,16 @@ async def test_open_sse_stream_gets_its_terminal_event_when_the_runtime_shuts_do
 async def test_a_stream_ignoring_the_drain_is_cancelled_after_drain_timeout() -> None:
     async with gateway(gw={"drain_timeout_s": 0.5}) as h:
         test = module_instance(h, "gw-test")
-        async with httpx.AsyncClient(base_url=h.base_url, timeout=10) as client:
-            async with client.stream("GET", "/gw-test/v1/stubborn", headers=AUTH) as r:
-                lines = r.aiter_lines()
-                assert await anext(line async for line in lines if line.startswith("data: ")) == "data: first"
-                await asyncio.wait_for(h.runtime.shutdown(), 10)
-                with contextlib.suppress(httpx.HTTPError):
-                    rest = [line async for line in lines if line.startswith("data: ")]
-                    assert "data: never" not in rest
+        async with (
+            httpx.AsyncClient(base_url=h.base_url, timeout=10) as client,
+            client.stream("GET", "/gw-test/v1/stubborn", headers=AUTH) as r,
+        ):
+            lines = r.aiter_lines()
+            assert await anext(line async for line in lines if line.startswith("data: ")) == "data: first"
+            await asyncio.wait_for(h.runtime.shutdown(), 10)
+            with contextlib.suppress(httpx.HTTPError):
+                rest = [line async for line in lines if line.startswith("data: ")]
+                assert "data: never" not in rest
         assert test.stream_cancelled
         assert test.stream_finally_ran
 

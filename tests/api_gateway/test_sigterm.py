@@ -40,8 +40,13 @@ async def test_sigterm_lets_an_open_stream_end_with_its_terminal_event(tmp_path:
     cfg.write_text(yaml.safe_dump(config), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SSE_DIST), os.environ.get("PYTHONPATH", "")])}
     log = (tmp_path / "out.log").open("wb")  # a file, not a pipe: a full pipe would block the server
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fabrikit", "run", "--config", str(cfg)],
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fabrikit",
+        "run",
+        "--config",
+        str(cfg),
         env=env,
         cwd=tmp_path,
         stdout=log,
@@ -54,7 +59,7 @@ async def test_sigterm_lets_an_open_stream_end_with_its_terminal_event(tmp_path:
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             for _ in range(300):
-                if proc.poll() is not None:
+                if proc.returncode is not None:
                     break
                 try:
                     if (await client.get("/readyz")).status_code == 200:
@@ -62,7 +67,7 @@ async def test_sigterm_lets_an_open_stream_end_with_its_terminal_event(tmp_path:
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
-            assert proc.poll() is None, output()
+            assert proc.returncode is None, output()
             async with client.stream("GET", "/sse-support/v1/stream") as r:
                 assert r.status_code == 200
                 data = []
@@ -73,11 +78,11 @@ async def test_sigterm_lets_an_open_stream_end_with_its_terminal_event(tmp_path:
                             proc.send_signal(signal.SIGTERM)
         assert data[:2] == ["tick 0", "tick 1"]
         assert data[-1] == "bye"
-        code = await asyncio.to_thread(proc.wait, 30)
+        code = await asyncio.wait_for(proc.wait(), 30)
         assert code == 0, output()
         assert "shutdown_completed" in output()
     finally:
-        if proc.poll() is None:
+        if proc.returncode is None:
             proc.kill()
-            proc.wait()
+            await proc.wait()
         log.close()

@@ -50,13 +50,15 @@ async def _startup_error(**kwargs: Any) -> str:
 async def test_duplicate_route_names_both_modules() -> None:
     text = await _startup_error(modules=[GwTest, DupRoute])
     assert "duplicate route GET /gw-test/v1/ping" in text
-    assert "'gw-test'" in text and "'dup-route'" in text
+    assert "'gw-test'" in text
+    assert "'dup-route'" in text
 
 
 async def test_duplicate_operation_id_names_both_modules() -> None:
     text = await _startup_error(modules=[GwTest, DupOperation])
     assert "duplicate operation id 'gw_test.ping'" in text
-    assert "'gw-test'" in text and "'dup-operation'" in text
+    assert "'gw-test'" in text
+    assert "'dup-operation'" in text
 
 
 @pytest.mark.parametrize("prefix", ["/api/../x", "/a/./b", "/api v1", "/api?x", "/café"])
@@ -68,7 +70,8 @@ async def test_bad_prefix_path(prefix: str) -> None:
 async def test_auth_disabled_with_route_policies() -> None:
     policies = {"enabled": True, "rules": [{"path": "/x", "required_scopes": ["a"]}]}
     text = await _startup_error(gw={"auth_disabled": True, "route_policies": policies})
-    assert "auth_disabled" in text and "route_policies" in text
+    assert "auth_disabled" in text
+    assert "route_policies" in text
 
 
 async def test_credentials_with_wildcard_origin() -> None:

@@ -73,7 +73,10 @@ def harness(
         "logging": {"level": "warning"},
     }
     return RuntimeHarness(
-        modules=[TypesRegistryModule, AuthnResolver, ApiGateway, *extra], plugins=[DEFINITION], config=config, home=home
+        modules=[TypesRegistryModule, AuthnResolver, ApiGateway, *extra],
+        plugins=[DEFINITION],
+        config=config,
+        home=home,
     )
 
 
@@ -89,7 +92,8 @@ async def test_accept_all_gives_the_default_identity_and_keeps_the_token() -> No
             assert ctx.subject_tenant_id == DEFAULT_TENANT_ID
             assert ctx.token_scopes == ("*",)
             assert ctx.subject_type is None
-            assert ctx.bearer_token is not None and ctx.bearer_token.reveal() == token.strip()
+            assert ctx.bearer_token is not None
+            assert ctx.bearer_token.reveal() == token.strip()
         for empty in ("", "   "):
             with pytest.raises(Unauthorized):
                 await client(h).authenticate(empty)
@@ -110,7 +114,8 @@ async def test_static_tokens_known_unknown_and_the_token_is_kept() -> None:
         assert (ctx.subject_id, ctx.subject_tenant_id) == (USER, TENANT)
         assert ctx.token_scopes == ("read", "write")
         assert ctx.subject_type == "user"
-        assert ctx.bearer_token is not None and ctx.bearer_token.reveal() == "tok-alpha-secret"
+        assert ctx.bearer_token is not None
+        assert ctx.bearer_token.reveal() == "tok-alpha-secret"
         for wrong in ("tok-alpha-secreT", "tok-alpha", "tok-alpha-secret-x", "other", ""):
             with pytest.raises(Unauthorized) as info:
                 await client(h).authenticate(wrong)
@@ -138,7 +143,9 @@ async def test_client_credentials() -> None:
 
 
 async def test_no_secret_in_repr_logs_or_to_dict() -> None:
-    cfg = msgspec.convert(STATIC, StaticAuthnConfig, strict=False, dec_hook=lambda t, v: t(v) if t is Secret else v)
+    cfg = msgspec.convert(
+        STATIC, StaticAuthnConfig, strict=False, dec_hook=lambda t, v: t(v) if t is Secret else v
+    )
     for text in (repr(cfg), str(cfg)):
         assert "tok-alpha-secret" not in text
         assert "cs-very-secret" not in text
@@ -157,7 +164,9 @@ async def test_no_secret_in_repr_logs_or_to_dict() -> None:
             ok = await client(h).exchange_client_credentials(request)
             assert "cs-very-secret" not in repr(ok)
             with pytest.raises(TokenAcquisitionFailed):
-                await client(h).exchange_client_credentials(ClientCredentialsRequest("svc-1", Secret("cs-wrong-x")))
+                await client(h).exchange_client_credentials(
+                    ClientCredentialsRequest("svc-1", Secret("cs-wrong-x"))
+                )
             assert "tok-alpha-secret" not in repr(h.config)
     text = repr(logs)
     for secret in ("tok-alpha-secret", "cs-very-secret", "tok-wrong-secret", "cs-wrong-x"):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from fabrikit.kernel import ModuleState
 from fabrikit.modules.authn_resolver.sdk import AUTHN_PLUGIN_SPEC_ID
 from fabrikit.modules.module_orchestrator.sdk import instance_state
-from fabrikit.kernel import ModuleState
 from tests.support.gateway import AUTH, CrashLater, GwTest, gateway, module_instance
 
 URL = "/module-orchestrator/v1/modules"
@@ -19,7 +19,13 @@ async def test_lists_enabled_modules_sorted_with_capabilities_deps_and_plugins()
         items = r.json()
         names = [i["name"] for i in items]
         assert names == sorted(names)
-        assert set(names) == {"api-gateway", "authn-resolver", "gw-test", "module-orchestrator", "types-registry"}
+        assert set(names) == {
+            "api-gateway",
+            "authn-resolver",
+            "gw-test",
+            "module-orchestrator",
+            "types-registry",
+        }
         by = {i["name"]: i for i in items}
         gw = by["api-gateway"]
         assert gw["capabilities"] == ["rest", "rest_host", "stateful"]
@@ -28,7 +34,12 @@ async def test_lists_enabled_modules_sorted_with_capabilities_deps_and_plugins()
         assert gw["version"] == "0.1.0"
         assert gw["deployment_mode"] == "compiled_in"
         assert gw["instances"] == [
-            {"instance_id": h.runtime.instance_id, "version": "0.1.0", "state": "healthy", "grpc_services": {}}
+            {
+                "instance_id": h.runtime.instance_id,
+                "version": "0.1.0",
+                "state": "healthy",
+                "grpc_services": {},
+            }
         ]
         assert by["authn-resolver"]["dependencies"] == ["types-registry"]
         assert by["authn-resolver"]["capabilities"] == ["system"]

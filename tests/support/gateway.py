@@ -104,7 +104,9 @@ class GwTest(Module):
         @post(
             "/small",
             status_code=200,
-            opt=authenticated("gw_test.small", body_limit_bytes=10, allowed_content_types=("application/json",)),
+            opt=authenticated(
+                "gw_test.small", body_limit_bytes=10, allowed_content_types=("application/json",)
+            ),
         )
         async def small(request: Request[Any, Any, Any]) -> dict[str, Any]:
             return {"size": len(await request.body())}
@@ -188,8 +190,22 @@ class GwTest(Module):
             Router(
                 "/gw-test/v1",
                 route_handlers=[
-                    ping, item, whoami, whoami_item, scoped, limited, small, upload, create_item, slow, boom,
-                    busy, stream, stubborn, create_note, get_note,
+                    ping,
+                    item,
+                    whoami,
+                    whoami_item,
+                    scoped,
+                    limited,
+                    small,
+                    upload,
+                    create_item,
+                    slow,
+                    boom,
+                    busy,
+                    stream,
+                    stubborn,
+                    create_note,
+                    get_note,
                 ],
             ),
             module=ctx.name,

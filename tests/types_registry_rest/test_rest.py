@@ -10,8 +10,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from fabrikit.kernel.http import problem_exception_handler
-from fabrikit.modules.types_registry.api.routes import build_router
 from fabrikit.modules.types_registry import TypesRegistry
+from fabrikit.modules.types_registry.api.routes import build_router
 from tests.support.gateway import AUTH, gateway
 
 URL = "/types-registry/v1/entities"
@@ -53,7 +53,17 @@ def _problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
 
 async def test_bad_bodies_are_400_invalid_request() -> None:
     async with gateway([]) as h:
-        for raw in (b"{bad", b"", b"   ", b"{}", b'{"other": []}', b'{"entities": {}}', b'{"entities": "x"}', b"[]", b"3"):
+        for raw in (
+            b"{bad",
+            b"",
+            b"   ",
+            b"{}",
+            b'{"other": []}',
+            b'{"entities": {}}',
+            b'{"entities": "x"}',
+            b"[]",
+            b"3",
+        ):
             r = await h.http.post(URL, content=raw, headers=JSON)
             _problem(r, 400, "invalid_request")
         empty = await h.http.post(URL, content=b'{"entities": []}', headers=JSON)
@@ -74,7 +84,11 @@ async def test_bad_content_type_is_415() -> None:
         for ct in ("text/plain", "application/xml", "multipart/form-data"):
             r = await h.http.post(URL, content=b'{"entities": []}', headers={**AUTH, "content-type": ct})
             _problem(r, 415, "unsupported_media_type")
-        r = await h.http.post(URL, content=b'{"entities": []}', headers={**JSON, "content-type": "application/json; charset=utf-8"})
+        r = await h.http.post(
+            URL,
+            content=b'{"entities": []}',
+            headers={**JSON, "content-type": "application/json; charset=utf-8"},
+        )
         assert r.status_code == 200
 
 
@@ -143,7 +157,12 @@ async def test_list_bad_parameters_are_400() -> None:
         for pattern in ("bad*pat", "gts.", "acme.*"):
             r = await h.http.get(URL, params={"pattern": pattern}, headers=AUTH)
             _problem(r, 400, "TYPES_REGISTRY_INVALID_GTS_ID")
-        for params in ({"is_schema": "yes"}, {"is_schema": "1"}, {"is_schema": "True"}, {"segment_scope": "all"}):
+        for params in (
+            {"is_schema": "yes"},
+            {"is_schema": "1"},
+            {"is_schema": "True"},
+            {"segment_scope": "all"},
+        ):
             r = await h.http.get(URL, params=params, headers=AUTH)
             _problem(r, 400, "invalid_request")
 
@@ -157,7 +176,10 @@ async def test_requires_authentication() -> None:
 
 async def test_all_three_are_503_before_ready() -> None:
     registry = TypesRegistry()  # never activated: still staging
-    app = Litestar(route_handlers=[build_router(registry, 1000)], exception_handlers={Exception: problem_exception_handler})
+    app = Litestar(
+        route_handlers=[build_router(registry, 1000)],
+        exception_handlers={Exception: problem_exception_handler},
+    )
     async with AsyncTestClient(app) as client:
         responses = [
             await client.post(URL, content=b'{"entities": []}', headers={"content-type": "application/json"}),

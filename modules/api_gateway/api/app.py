@@ -32,7 +32,7 @@ def build_app(
     app = Litestar(
         route_handlers=[root] if root is not None else handlers,
         exception_handlers={Exception: problem_exception_handler},
-        middleware=[DefineMiddleware(OperationMiddleware, state=state, authn=authn, rules=rules)],
+        middleware=[DefineMiddleware(OperationMiddleware, state=state, authn=authn, rules=rules)],  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(
             title=cfg.openapi.title,
             version=cfg.openapi.version,
@@ -45,4 +45,4 @@ def build_app(
     )
     document = finish_openapi(app.openapi_schema.to_schema(), registrar.routes, state.prefix, cfg.defaults)
     state.openapi_json = encode(document)
-    return OuterMiddleware(app, state), document
+    return OuterMiddleware(app, state), document  # type: ignore[arg-type]

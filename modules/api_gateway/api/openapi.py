@@ -54,10 +54,10 @@ def finish_openapi(
         for method, op in item.items():
             if not isinstance(op, dict) or method not in {"get", "post", "put", "patch", "delete"}:
                 continue
-            info = by_key.get((method, _template(unprefixed)))
-            if info is None:
+            route = by_key.get((method, _template(unprefixed)))
+            if route is None:
                 continue
-            o = info.operation
+            o = route.operation
             op["operationId"] = o.operation_id
             if o.auth == "authenticated":
                 op["security"] = [{"bearerAuth": []}]

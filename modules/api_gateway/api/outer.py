@@ -147,7 +147,8 @@ class OuterMiddleware:
         if not self._access_log:
             return
         sec = scope.get(SECURITY_SCOPE_KEY)
-        known = sec is not None and not sec.is_anonymous
+        if sec is not None and sec.is_anonymous:
+            sec = None
         client = scope.get("client")
         _access.info(
             "http_request",
@@ -159,6 +160,6 @@ class OuterMiddleware:
             bytes_out=ex.bytes_out,
             remote_addr=client[0] if client else None,
             user_agent=header(scope, b"user-agent"),
-            subject_id=str(sec.subject_id) if known else None,
-            tenant_id=str(sec.subject_tenant_id) if known else None,
+            subject_id=str(sec.subject_id) if sec is not None else None,
+            tenant_id=str(sec.subject_tenant_id) if sec is not None else None,
         )

@@ -23,7 +23,8 @@ class UvicornServer:
             log_config=None,
             access_log=False,
             server_header=False,
-            timeout_graceful_shutdown=max(drain_timeout_s, 0.1),
+            # uvicorn types it int but awaits it with asyncio.wait_for: sub-second drains work
+            timeout_graceful_shutdown=max(drain_timeout_s, 0.1),  # type: ignore[arg-type]
             timeout_keep_alive=5,
         )
         self._server = uvicorn.Server(self._config)

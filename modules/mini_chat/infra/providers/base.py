@@ -17,6 +17,7 @@ import structlog
 
 from fabrikit.kernel.security import SecurityContext
 from fabrikit.modules.oagw.sdk import (
+    Body,
     CircuitBreakerOpenError,
     ConnectionTimeoutError,
     DownstreamError,
@@ -107,7 +108,7 @@ def build_proxy_request(
             ("content-type", "application/json"),
             ("accept", "text/event-stream" if stream else "application/json"),
         ],
-        body=msgspec.json.encode(body),
+        body=Body(msgspec.json.encode(body)),
     )
 
 
