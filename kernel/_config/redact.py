@@ -20,17 +20,36 @@ _QUERY_SECRET_RE = re.compile(
 _AUTH_SCHEME_RE = re.compile(r"\b(?P<head>(?:[Bb]earer|Basic)\s+)[A-Za-z0-9._~+/=\-]{6,}")
 
 
+_AUTH_SCHEME_SUB = rf"\g<head>{REDACTED}"
+_URL_PASSWORD_SUB = rf"\g<head>{REDACTED}@"
+_QUERY_SECRET_SUB = rf"\g<head>{REDACTED}"
+
+# Log lines repeat the same few keys: remember the verdict per key (bounded, in case keys are generated).
+_KEY_VERDICTS: dict[str, bool] = {}
+_KEY_VERDICTS_MAX = 4096
+
+
 def is_sensitive_key(key: object) -> bool:
+    if type(key) is str:  # exact str only: a subclass may hash or compare differently
+        verdict = _KEY_VERDICTS.get(key)
+        if verdict is None:
+            verdict = SENSITIVE_KEY_RE.search(key) is not None
+            if len(_KEY_VERDICTS) < _KEY_VERDICTS_MAX:
+                _KEY_VERDICTS[key] = verdict
+        return verdict
     return isinstance(key, str) and SENSITIVE_KEY_RE.search(key) is not None
 
 
 def redact_string(text: str) -> str:
     """Mask credentials embedded in text: URL passwords, secret query parameters, ``Bearer …`` tokens."""
-    text = _AUTH_SCHEME_RE.sub(rf"\g<head>{REDACTED}", text)
+    # Each pattern needs a literal its match must contain; the substring tests are far cheaper than the
+    # regexes and skip them for almost every log value (ids, paths, user agents).
+    if "earer" in text or "Basic" in text:  # [Bb]earer | Basic
+        text = _AUTH_SCHEME_RE.sub(_AUTH_SCHEME_SUB, text)
     if "://" in text:
-        text = _URL_PASSWORD_RE.sub(rf"\g<head>{REDACTED}@", text)
+        text = _URL_PASSWORD_RE.sub(_URL_PASSWORD_SUB, text)
     if "=" in text:
-        text = _QUERY_SECRET_RE.sub(rf"\g<head>{REDACTED}", text)
+        text = _QUERY_SECRET_RE.sub(_QUERY_SECRET_SUB, text)
     return text
 
 

@@ -16,6 +16,7 @@ import structlog
 from .._config.model import LOG_LEVELS, LogFileConfig, LoggingConfig
 from .._config.types import ByteSize
 from ._processors import json_renderer, redact_event
+from ._stdlib import FastFormatter, RecordLoggerFactory, to_record
 
 LogFormat = Literal["auto", "json", "console"]
 
@@ -47,16 +48,16 @@ def _shared_processors() -> list[Any]:
 
 
 def _configure_structlog() -> None:
-    # Every structlog line is handed to the stdlib handlers, which render it like any library's record, so
-    # format, destination and per-logger levels are decided in one place.
+    # Every structlog line is handed to the stdlib handlers as a record, so format, destination and per-logger
+    # levels are decided in one place; `to_record` and `FastFormatter` keep that hand-over cheap.
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,
             structlog.stdlib.PositionalArgumentsFormatter(),
             *_shared_processors(),
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+            to_record,
         ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
+        logger_factory=RecordLoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         context_class=dict,
         # Not cached: loggers created at import time must follow a later configure_logging / capture_logs.
@@ -64,15 +65,11 @@ def _configure_structlog() -> None:
     )
 
 
-def _formatter(json_output: bool, colors: bool) -> structlog.stdlib.ProcessorFormatter:
-    final: list[Any] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
-    if json_output:
-        final += [structlog.processors.format_exc_info, json_renderer()]
-    else:
-        # ConsoleRenderer formats exceptions itself and warns when format_exc_info ran before it.
-        final.append(structlog.dev.ConsoleRenderer(colors=colors))
-    return structlog.stdlib.ProcessorFormatter(
-        processors=final,
+def _formatter(json_output: bool, colors: bool) -> FastFormatter:
+    # ConsoleRenderer formats exceptions itself and warns when format_exc_info ran before it.
+    return FastFormatter(
+        json_renderer() if json_output else structlog.dev.ConsoleRenderer(colors=colors),
+        format_exceptions=json_output,
         foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *_shared_processors()],
     )
 

@@ -22,14 +22,20 @@ def redact_event(
 ) -> MutableMapping[str, Any]:
     """Render ``Secret``s, credential-like keys (``authorization``, ``bearer_token``, K-4.8) and credentials
     embedded in text as ``[REDACTED]``, nested mappings and sequences included."""
-    for key in list(event_dict):
+    # Runs for every line: exact-type checks first, so the common values (numbers, plain text) cost one test.
+    for key, value in event_dict.items():  # values are replaced in place; the key set never changes
         if key in _STRUCTURAL_KEYS:
             continue
-        value = event_dict[key]
+        cls = type(value)
+        if value is None or cls is int or cls is float or cls is bool:
+            continue  # never a secret, whatever the key (`max_tokens: 4096`)
         if key == "event":
             event_dict[key] = REDACTED if isinstance(value, Secret) else _text(value)
-        elif is_sensitive_key(key) and not (value is None or isinstance(value, bool | int | float)):
-            event_dict[key] = REDACTED
+        elif is_sensitive_key(key):
+            if not isinstance(value, bool | int | float):
+                event_dict[key] = REDACTED
+        elif cls is str:
+            event_dict[key] = redact_string(value)
         else:
             event_dict[key] = redact(value)
     return event_dict

@@ -28,6 +28,7 @@ from fabrikit.modules.oagw.module import Oagw
 from fabrikit.modules.tenant_resolver.module import TenantResolver
 from fabrikit.modules.types_registry.module import TypesRegistryModule
 from fabrikit.plugins.log_audit.plugin import DEFINITION as LOG_AUDIT
+from fabrikit.plugins.oagw_auth.plugin import DEFINITIONS as OAGW_AUTH
 from fabrikit.plugins.single_tenant.plugin import DEFINITION as SINGLE_TENANT
 from fabrikit.plugins.static_authn.plugin import DEFINITION as STATIC_AUTHN
 from fabrikit.plugins.static_authz.plugin import DEFINITION as STATIC_AUTHZ
@@ -45,9 +46,8 @@ APIKEY_AUTH = {
     "auth_plugin_type": "gts.x.core.oagw.auth_plugin.v1~x.core.oagw.apikey.v1",
     "auth_config": {"header": "Authorization", "prefix": "Bearer ", "secret_ref": "cred://mock-llm-key"},
 }
-# oagw's apikey plugin is not reachable from a harness yet (its spec chain is refused by the registry and the
-# interim fallback is being reworked); flip to True once it is, so mock-llm sees the injected key.
-PROVIDER_AUTH = False
+# Calls to mock-llm carry the key through oagw's apikey plugin (credstore `mock-llm-key`), as in the default run.
+PROVIDER_AUTH = True
 SERVICE_SUBJECT = "6d696e69-6368-4000-8000-000000000001"
 MODULES = [
     TypesRegistryModule,
@@ -66,7 +66,8 @@ PLUGINS = [
     STATIC_CREDSTORE,
     STATIC_MODEL_POLICY,
     LOG_AUDIT,
-]  # oagw wires its bundled auth plugins itself until the registry accepts their spec chain
+    *OAGW_AUTH,
+]
 
 
 def server_config(

@@ -47,18 +47,17 @@ def default_run(tmp_path: Path) -> Iterator[int]:
         "FABRIKIT__MODULES__OAGW__CONFIG__PRIVATE_NETWORK_ALLOWLIST": f'["127.0.0.1:{mock}"]',
     }
     env.pop("FABRIKIT_CONFIG", None)
+    # A file, not a pipe: nobody reads the server's logs while it runs, and a full pipe would block it.
+    log_path = tmp_path / "fabrikit-run.log"
+    log = log_path.open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fabrikit", "run"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "fabrikit", "run"], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.stdout else ""
+                out = log_path.read_text(errors="replace")
                 pytest.fail(f"fabrikit run exited with {proc.returncode}:\n{out[-4000:]}")
             try:
                 if httpx.get(f"http://127.0.0.1:{api}/readyz", timeout=1).status_code == 200:
@@ -75,6 +74,7 @@ def default_run(tmp_path: Path) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the README session needs curl")

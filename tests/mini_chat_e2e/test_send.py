@@ -14,6 +14,7 @@ from fabrikit.modules.mini_chat.domain.sse import is_valid_stream
 from .harness import (
     AUTH,
     BASE,
+    MOCK_KEY,
     OTHER_USER,
     ChatServer,
     assert_no_provider_ids,
@@ -78,6 +79,11 @@ async def test_minimal_send_stream_shape_and_storage(server: ChatServer) -> None
     got = (await server.http.get(f"{BASE}/chats/{chat['id']}", headers=AUTH)).json()
     assert got["message_count"] == 2
     assert got["updated_at"] > chat["updated_at"]
+    # The provider key comes from credstore through oagw's apikey plugin; the caller's token never leaves.
+    call = next(c for c in server.provider_calls() if marker in str(c.get("json")))
+    headers = {k.lower(): v for k, v in call["headers"].items()}
+    assert headers["authorization"] == f"Bearer {MOCK_KEY}"
+    assert AUTH["Authorization"] not in headers.values()
 
 
 async def test_client_request_id_and_credits_formula(server: ChatServer) -> None:
@@ -212,7 +218,15 @@ async def test_running_conflicts_and_replay_beats_running_guard(server: ChatServ
 async def test_two_simultaneous_sends_one_wins(server: ChatServer) -> None:
     chat = await server.create_chat(model="gpt-4.1-mini")
     results = await asyncio.gather(
-        *(collect(server.http, "POST", stream_path(chat["id"]), {"content": f"race {i}"}) for i in range(2))
+        *(
+            collect(
+                server.http,
+                "POST",
+                stream_path(chat["id"]),
+                {"content": f"race {i} [[mock:lorem=20,latency=20]]"},
+            )
+            for i in range(2)
+        )
     )
     statuses = sorted(r.status for r in results)
     assert statuses == [200, 409], [(r.status, r.problem) for r in results]  # T07-02, T07-01
@@ -222,6 +236,23 @@ async def test_two_simultaneous_sends_one_wins(server: ChatServer) -> None:
     winner = next(r for r in results if r.status == 200)
     assert winner.names[-1] == "done"
     assert len(await turn_rows(server, chat["id"])) == 1
+
+
+async def test_racing_sends_never_break_the_winner(server: ChatServer) -> None:
+    """A send refused (409) while the other turn finalizes must not disturb that finalization (C-8.1, CI-5)."""
+    for _ in range(3):
+        chat = await server.create_chat(model="gpt-4.1-mini")
+        results = await asyncio.gather(
+            *(
+                collect(server.http, "POST", stream_path(chat["id"]), {"content": f"quick {i}"})
+                for i in range(3)
+            )
+        )
+        for result in results:
+            if result.status == 200:
+                assert result.names[-1] == "done", result.events
+            else:
+                assert result.code == "generation_in_progress"
 
 
 async def test_provider_errors_become_sse_errors(server: ChatServer) -> None:

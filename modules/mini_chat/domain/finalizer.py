@@ -21,7 +21,8 @@ from ..sdk import (
     UsageEvent,
     UsageTokens,
 )
-from .credits import QuotaPeriods
+from .cascade import required_row_keys
+from .credits import PERIOD_TYPES, QuotaPeriods
 from .dedupe import turn_dedupe_key
 from .ids import new_uuid7, strictly_after
 from .ports import (
@@ -159,6 +160,20 @@ class Finalizer:
             _log.critical("unknown error code at settlement", extra={"error_code": ending.error_code})
             self.telemetry.count("unknown_error_code")
         async with store.tx.write() as txn:
+            # Lock order is quota rows, then the turn — the order preflight uses (quota rows, then the turn
+            # insert). The other order deadlocks on PostgreSQL against a concurrent send refused by the
+            # running-turn index. The snapshot is write-once, so reading it before the CAS is safe.
+            current = await store.turns.get(ctx.tenant_id, ctx.turn_id)
+            if current is None or current.state != "running":
+                return LOST
+            frozen = snapshot_of(current)
+            await store.quota.ensure_and_lock(
+                ctx.tenant_id,
+                ctx.user_id,
+                required_row_keys([frozen.effective_tier]),
+                {p: frozen.periods.start_of(p) for p in PERIOD_TYPES},
+                now,
+            )
             turn = await store.turns.cas_terminal(
                 ctx.tenant_id,
                 ctx.turn_id,
