@@ -15,6 +15,7 @@ from fabrikit.kernel.security import SecurityContext
 from ..config import StreamingConfig
 from ..domain.errors import Forbidden
 from ..domain.service_api import MiniChatService, StreamStart
+from ..domain.telemetry import NO_TELEMETRY
 from .sse import SseStream, relay
 
 
@@ -30,6 +31,7 @@ class Deps:
                 start.handle,
                 ping_interval=self.streaming.sse_ping_interval_seconds,
                 keepalive=self.streaming.sse_keepalive_seconds,
+                telemetry=getattr(self.service, "telemetry", NO_TELEMETRY),
             )
         )
 

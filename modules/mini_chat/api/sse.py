@@ -22,6 +22,7 @@ from ..domain.sse import (
     event_name,
     stream_interrupted,
 )
+from ..domain.telemetry import NO_TELEMETRY, Telemetry
 
 _log = structlog.get_logger("fabrikit.modules.mini_chat.sse")
 
@@ -44,7 +45,9 @@ class SseStream(Stream):
         super().__init__(content=content, media_type=SSE_MEDIA_TYPE, headers=dict(SSE_HEADERS))
 
 
-async def relay(handle: TurnHandle, *, ping_interval: float, keepalive: float) -> AsyncIterator[bytes]:
+async def relay(
+    handle: TurnHandle, *, ping_interval: float, keepalive: float, telemetry: Telemetry = NO_TELEMETRY
+) -> AsyncIterator[bytes]:
     """Formats the handle's items until a terminal (``done``/``error``) is written, then returns (C-9.3).
 
     Silence handling (C-9.4): ``ping`` every ``ping_interval`` seconds until the first ``delta``/``tool``;
@@ -109,3 +112,5 @@ async def relay(handle: TurnHandle, *, ping_interval: float, keepalive: float) -
         if not ended:
             # Plain sync call: this scope may be cancelled (client gone); the producer finalizes on its own.
             handle.cancel("client_disconnect")
+            stage = "mid_stream" if grammar.content_started else "before_first_token"
+            telemetry.count("stream_disconnected", stage=stage)
