@@ -324,14 +324,25 @@ class SummariesRepo(Protocol):
 
 
 class Store(Protocol):
-    tx: Transactions
-    chats: ChatsRepo
-    turns: TurnsRepo
-    messages: MessagesRepo
-    attachments: AttachmentsRepo
-    reactions: ReactionsRepo
-    quota: QuotaRepo
-    summaries: SummariesRepo
+    """Read-only members: a protocol attribute would be invariant, so a store holding concrete repositories
+    would not conform."""
+
+    @property
+    def tx(self) -> Transactions: ...
+    @property
+    def chats(self) -> ChatsRepo: ...
+    @property
+    def turns(self) -> TurnsRepo: ...
+    @property
+    def messages(self) -> MessagesRepo: ...
+    @property
+    def attachments(self) -> AttachmentsRepo: ...
+    @property
+    def reactions(self) -> ReactionsRepo: ...
+    @property
+    def quota(self) -> QuotaRepo: ...
+    @property
+    def summaries(self) -> SummariesRepo: ...
 
 
 # -- outbox -------------------------------------------------------------------------------------------------
