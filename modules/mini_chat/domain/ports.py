@@ -313,8 +313,16 @@ class QuotaRepo(Protocol):
         amount: int,
         now: datetime,
     ) -> None: ...
-    async def settle(self, tenant_id: UUID, user_id: UUID, update: RowSettlement, now: datetime) -> bool:
-        """Applies one row settlement; returns whether ``reserved`` had to be clamped at 0."""
+    async def settle(
+        self,
+        tenant_id: UUID,
+        user_id: UUID,
+        update: RowSettlement,
+        now: datetime,
+        locked: QuotaRowValues | None = None,
+    ) -> bool:
+        """Applies one row settlement; returns whether ``reserved`` had to be clamped at 0. ``locked``: the row's
+        values as ``ensure_and_lock`` returned them in this transaction (skips ensuring and re-reading it)."""
         ...
 
 
@@ -459,7 +467,13 @@ class Authorizer(Protocol):
     """``PolicyEnforcer.access_scope`` (authz-resolver PEP); raises ``AccessDenied``/``EvaluationFailed``."""
 
     async def access_scope(
-        self, ctx: SecurityContext, resource: Any, action: str, *, resource_id: UUID | None = None
+        self,
+        ctx: SecurityContext,
+        resource: Any,
+        action: str,
+        *,
+        resource_id: UUID | None = None,
+        request: Any | None = None,
     ) -> AccessScope: ...
 
 

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from fabrikit.kernel.errors import FieldError
 from fabrikit.kernel.security import AccessScope, SecurityContext
-from fabrikit.modules.authz_resolver.sdk import AccessDenied, ResourceType
+from fabrikit.modules.authz_resolver.sdk import AccessDenied, AccessRequest, ResourceType
 
 from ..config import MiniChatConfig
 from ..sdk import CHAT_RESOURCE_TYPE, MODEL_RESOURCE_TYPE, USER_QUOTA_RESOURCE_TYPE, TurnDeleteAuditEvent
@@ -69,6 +69,7 @@ from .turns import turn_status_view
 _log = logging.getLogger("fabrikit.mini_chat.service")
 CHAT = ResourceType(CHAT_RESOURCE_TYPE, ("owner_tenant_id", "owner_id", "id"))
 MODEL = ResourceType(MODEL_RESOURCE_TYPE, ("owner_tenant_id",))  # permission only; scope unused
+_PERMISSION_ONLY = AccessRequest(require_constraints=False)
 QUOTA = ResourceType(USER_QUOTA_RESOURCE_TYPE, ("owner_tenant_id", "owner_id"))
 TITLE_MAX = 255
 MAX_ATTACHMENTS = 20
@@ -146,10 +147,13 @@ class MiniChatEngine:
         self, ctx: SecurityContext, resource: ResourceType, action: str, resource_id: UUID | None
     ) -> AccessScope:
         await self.check_license(ctx)
+        # Models are permission-only (C-2.3): an allow without row constraints is enough.
+        request = _PERMISSION_ONLY if resource is MODEL else None
         try:
-            return await self.authz.access_scope(ctx, resource, action, resource_id=resource_id)
-        except AccessDenied:
-            if resource_id is not None and resource is CHAT:
+            return await self.authz.access_scope(ctx, resource, action, resource_id=resource_id, request=request)
+        except AccessDenied as exc:
+            # Only a real deny of a named chat is masked as 404 (C-2.5); unusable constraints fail closed as 403.
+            if resource_id is not None and resource is CHAT and getattr(exc, "cause", None) == "decision_false":
                 raise ChatNotFound("Chat not found.") from None
             raise
 
@@ -205,6 +209,9 @@ class MiniChatEngine:
 
     async def get_chat(self, ctx: SecurityContext, chat_id: UUID) -> ChatDetail:
         return chat_detail(await self._chat(ctx, chat_id, "read"))
+
+    async def ensure_chat(self, ctx: SecurityContext, chat_id: UUID, action: str) -> None:
+        await self._chat(ctx, chat_id, action)
 
     async def update_chat(self, ctx: SecurityContext, chat_id: UUID, body: UpdateChatBody) -> ChatDetail:
         await self.check_license(ctx)

@@ -167,6 +167,8 @@ class TurnHandle:
         self.trigger: CancelTrigger | None = None
         self.relay_attached = False
         self.cancel_requested_at: float | None = None
+        # Set when the producer ended but its end marker did not fit in a full queue (a stalled reader).
+        self.ended = False
 
     def attach(self) -> None:
         """The relay started reading (the producer sends terminals only to an attached relay)."""
@@ -187,12 +189,24 @@ class TurnHandle:
     def cancelled(self) -> bool:
         return self.cancel_event.is_set()
 
+    def end(self) -> None:
+        """The producer is done: queue the end marker, or flag it when the queue is full (C-9.5)."""
+        try:
+            self.queue.put_nowait(END_OF_STREAM)
+        except asyncio.QueueFull:
+            self.ended = True
+
     async def get(self, timeout: float | None = None) -> StreamItem | None:
         """The next item, or ``None`` when ``timeout`` seconds pass without one."""
+        if self.ended and self.queue.empty():
+            return END_OF_STREAM
         if timeout is None:
             return await self.queue.get()
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            # ``asyncio.timeout`` rather than ``wait_for``: no extra task, so an item reaches the relay one loop
+            # turn after it is put instead of three.
+            async with asyncio.timeout(timeout):
+                return await self.queue.get()
         except TimeoutError:
             return None
 
@@ -227,6 +241,10 @@ class MiniChatService(Protocol):
     async def list_chats(self, ctx: SecurityContext, query: ListParams) -> ListResult[ChatDetail]: ...
 
     async def get_chat(self, ctx: SecurityContext, chat_id: UUID) -> ChatDetail: ...
+
+    async def ensure_chat(self, ctx: SecurityContext, chat_id: UUID, action: str) -> None:
+        """The scoped chat lookup of an operation (PEP ``action``), for checks that precede body validation."""
+        ...
 
     async def update_chat(self, ctx: SecurityContext, chat_id: UUID, body: UpdateChatBody) -> ChatDetail: ...
 

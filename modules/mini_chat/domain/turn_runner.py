@@ -8,7 +8,6 @@ awaited ≤ 1 s) → ``finalize`` → terminal items only if this producer won �
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 from typing import Any
@@ -24,7 +23,7 @@ from .ports import Clock, DispatchState, ProviderPort, ProviderRequest, Store
 from .provider_events import Completed, Failed, Incomplete, ReasoningDelta, TextDelta, ToolDone, ToolStart
 from .provider_usage import ProviderUsage
 from .quota_status import quota_status, quota_warnings
-from .service_api import END_OF_STREAM, StreamItem, TurnHandle
+from .service_api import StreamItem, TurnHandle
 from .settlement import ToolCounts
 from .sse import (
     Citation,
@@ -177,14 +176,16 @@ class TurnRunner:
             except Exception:
                 _log.exception("turn producer crashed", extra={"turn_id": str(plan.ctx.turn_id)})
                 ending = Ending(kind="internal_failure", dispatched=state.dispatched, usage=progress.usage)
+            # A short answer arrives in one read, so the whole stream can be consumed without a suspension: let
+            # the relay write the queued deltas before the finalization transaction holds the loop.
+            await asyncio.sleep(0)
             result = await self._finalize(plan, ending, progress, started)
             if result is not None and result.won:
                 self._record_end(labels, result, progress, started)
                 await self._send_terminal(handle, plan, result, progress)
         finally:
             self.telemetry.gauge_add("active_streams", -1)
-            with contextlib.suppress(asyncio.QueueFull):
-                handle.queue.put_nowait(END_OF_STREAM)
+            handle.end()
 
     def _record_end(
         self, labels: dict[str, str], result: FinalizeResult, progress: _Progress, started: float
