@@ -24,27 +24,40 @@ _AUTH_SCHEME_SUB = rf"\g<head>{REDACTED}"
 _URL_PASSWORD_SUB = rf"\g<head>{REDACTED}@"
 _QUERY_SECRET_SUB = rf"\g<head>{REDACTED}"
 
-# Log lines repeat the same few keys: remember the verdict per key (bounded, in case keys are generated).
-_KEY_VERDICTS: dict[str, bool] = {}
-_KEY_VERDICTS_MAX = 4096
+
+class _KeyVerdicts(dict[str, bool]):
+    """``is_sensitive_key`` per key, remembered: log lines repeat the same few keys, and a dict lookup is far
+    cheaper than the regex. Bounded, in case keys are generated."""
+
+    limit = 4096
+
+    def __missing__(self, key: str) -> bool:
+        verdict = SENSITIVE_KEY_RE.search(key) is not None
+        if len(self) < self.limit:
+            self[key] = verdict
+        return verdict
+
+
+# Index with exact ``str`` keys only (a subclass may hash or compare differently); ``is_sensitive_key`` checks.
+SENSITIVE_KEYS = _KeyVerdicts()
 
 
 def is_sensitive_key(key: object) -> bool:
-    if type(key) is str:  # exact str only: a subclass may hash or compare differently
-        verdict = _KEY_VERDICTS.get(key)
-        if verdict is None:
-            verdict = SENSITIVE_KEY_RE.search(key) is not None
-            if len(_KEY_VERDICTS) < _KEY_VERDICTS_MAX:
-                _KEY_VERDICTS[key] = verdict
-        return verdict
+    if type(key) is str:
+        return SENSITIVE_KEYS[key]
     return isinstance(key, str) and SENSITIVE_KEY_RE.search(key) is not None
+
+
+def may_hold_credentials(text: str) -> bool:
+    """False when no pattern of ``redact_string`` can match: each needs one of these literals."""
+    return "earer" in text or "Basic" in text or "://" in text or "=" in text
 
 
 def redact_string(text: str) -> str:
     """Mask credentials embedded in text: URL passwords, secret query parameters, ``Bearer …`` tokens."""
     # Each pattern needs a literal its match must contain; the substring tests are far cheaper than the
     # regexes and skip them for almost every log value (ids, paths, user agents).
-    if "earer" in text or "Basic" in text:  # [Bb]earer | Basic
+    if "earer" in text or "Basic" in text:  # [Bb]earer | Basic (see may_hold_credentials)
         text = _AUTH_SCHEME_RE.sub(_AUTH_SCHEME_SUB, text)
     if "://" in text:
         text = _URL_PASSWORD_RE.sub(_URL_PASSWORD_SUB, text)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
+import string
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from uuid import UUID
 
 import asyncpg
+from piccolo.columns import Column
 from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import TransactionType
 from piccolo.querystring import QueryString
@@ -20,6 +25,22 @@ from ._engines import PoolPostgresEngine, PragmaSQLiteEngine
 from ._errors import DbOpenError, TransactionModeError
 from ._keys import module_schema
 from ._settings import DbSettings, Dialect
+
+# Arguments that QueryString expands into SQL text rather than binding.
+_COMPOSITE = (QueryString, Column)
+_PLAIN_TYPES = frozenset({str, int, float, bytes, bool, type(None), UUID, datetime, date})
+
+
+def _plain(args: tuple[Any, ...]) -> bool:
+    """No argument that QueryString would expand (checked by exact type first: ``Column`` is an ABC)."""
+    return all(type(a) in _PLAIN_TYPES or not isinstance(a, _COMPOSITE) for a in args)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sqlite_text(template: str, n_args: int) -> str:
+    """A ``{}`` template as SQLite text, exactly as ``QueryString.compile_string`` spells it for plain args."""
+    parts = [literal for literal, _, _, _ in string.Formatter().parse(template)]
+    return "".join(part + ("?" if index < n_args else "") for index, part in enumerate(parts))
 
 
 class Database:
@@ -71,7 +92,11 @@ class Database:
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """Runs one statement and returns its rows as dicts."""
-        rows = await self.engine.run_querystring(QueryString(sql, *args))
+        engine = self.engine
+        if isinstance(engine, PragmaSQLiteEngine) and _plain(args):
+            # Piccolo re-parses the template on every call; the compiled text only depends on it.
+            return await engine.run_compiled(_sqlite_text(sql, len(args)), args)  # type: ignore[no-any-return]
+        rows = await engine.run_querystring(QueryString(sql, *args))
         return [dict(row) for row in rows or ()]
 
     async def fetch_one(self, sql: str, *args: Any) -> dict[str, Any] | None:
@@ -94,6 +119,8 @@ class Database:
         if self._closed:
             return
         self._closed = True
+        if isinstance(self.engine, PragmaSQLiteEngine):
+            await self.engine.close_pool()
         if self._keeper is not None:
             self._keeper.close()
             self._keeper = None

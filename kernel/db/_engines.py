@@ -9,64 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
-from piccolo.engine.sqlite import SQLiteEngine, dict_factory
 
-from ._settings import SqlitePragmas
+from ._sqlite_engine import PragmaSQLiteEngine
 
-
-class PragmaSQLiteEngine(SQLiteEngine):
-    """SQLite engine that applies the module's pragmas on every connection it opens.
-
-    Piccolo opens a fresh connection per query outside transactions (``_run_in_new_connection``) and per
-    transaction (``get_connection``); both paths go through ``get_connection`` here, so no connection ever
-    runs without ``busy_timeout``/``foreign_keys``.
-    """
-
-    def __init__(self, path: str, pragmas: SqlitePragmas) -> None:
-        self.pragmas = pragmas
-        super().__init__(path=path)
-
-    async def check_version(self) -> None:
-        return None
-
-    async def get_connection(self) -> aiosqlite.Connection:
-        connection = await aiosqlite.connect(**self.connection_kwargs)
-        try:
-            connection.row_factory = dict_factory  # type: ignore[assignment]
-            # busy_timeout first: switching the journal mode may have to wait for another connection.
-            await connection.execute(f"PRAGMA busy_timeout = {int(self.pragmas.busy_timeout)}")
-            await connection.execute(f"PRAGMA journal_mode = {self.pragmas.journal_mode}")
-            await connection.execute(f"PRAGMA synchronous = {self.pragmas.synchronous}")
-            await connection.execute("PRAGMA foreign_keys = ON")
-        except BaseException:
-            await connection.close()
-            raise
-        return connection
-
-    async def _run_in_new_connection(
-        self,
-        query: str,
-        args: list[Any] | None = None,
-        query_type: str = "generic",
-        table: Any = None,
-    ) -> Any:
-        connection = await self.get_connection()
-        try:
-            async with connection.execute(query, args or []) as cursor:
-                await connection.commit()
-                if query_type == "insert" and self.get_version_sync() < 3.35:
-                    return [
-                        {
-                            table._meta.primary_key._meta.db_column_name: await self._get_inserted_pk(
-                                cursor, table
-                            )
-                        }
-                    ]
-                return await cursor.fetchall()
-        finally:
-            await connection.close()
+__all__ = ["PoolPostgresEngine", "PragmaSQLiteEngine"]
 
 
 class _TimedPoolTransaction(PostgresTransaction):

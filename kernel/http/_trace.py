@@ -14,13 +14,25 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _TRACEPARENT_RE = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 
 
-def new_request_id() -> str:
-    """A 21-character URL-safe id (nanoid-sized, 126 random bits).
+_ID_CHARS = 21
+_IDS_PER_BATCH = 128
+_id_batch: list[str] = []
 
-    One ``urandom`` call per id: this runs for every request, and 21 ``secrets.choice`` calls (one syscall
-    each) were the gateway's largest per-request cost.
-    """
-    return base64.urlsafe_b64encode(secrets.token_bytes(16)).decode("ascii")[:21]
+
+def _refill_ids() -> None:
+    # 126 random bits per id, as one urlsafe-base64 block cut in 21-character pieces (no padding: 3 bytes per
+    # 4 characters); one urandom syscall per batch instead of one per request.
+    text = base64.urlsafe_b64encode(secrets.token_bytes(_ID_CHARS * _IDS_PER_BATCH * 3 // 4)).decode("ascii")
+    _id_batch.extend(text[i : i + _ID_CHARS] for i in range(0, len(text), _ID_CHARS))
+
+
+def new_request_id() -> str:
+    """A 21-character URL-safe id (nanoid-sized, 126 random bits), never handed out twice from a batch."""
+    while True:
+        try:
+            return _id_batch.pop()  # atomic: threads never share an id
+        except IndexError:
+            _refill_ids()
 
 
 def accept_request_id(value: str | None) -> str:

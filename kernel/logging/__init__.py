@@ -8,10 +8,12 @@ from ._configure import (
     reset_logging,
 )
 from ._context import bind_context, bound_context, clear_context, get_context, get_logger, unbind_context
+from ._fast import FastLogger, get_fast_logger
 from ._processors import json_renderer, redact_event
 
 __all__ = [
     "THIRD_PARTY_LOGGERS",
+    "FastLogger",
     "LogFormat",
     "bind_context",
     "bound_context",
@@ -19,6 +21,7 @@ __all__ = [
     "configure_logging",
     "configure_logging_from_config",
     "get_context",
+    "get_fast_logger",
     "get_logger",
     "json_renderer",
     "redact_event",

@@ -15,7 +15,8 @@ import structlog
 
 from .._config.model import LOG_LEVELS, LogFileConfig, LoggingConfig
 from .._config.types import ByteSize
-from ._processors import json_renderer, redact_event
+from . import _fast
+from ._processors import json_renderer, merge_contextvars, redact_event
 from ._stdlib import FastFormatter, RecordLoggerFactory, to_record
 
 LogFormat = Literal["auto", "json", "console"]
@@ -38,7 +39,7 @@ _leveled_loggers: list[str] = []
 
 def _shared_processors() -> list[Any]:
     return [
-        structlog.contextvars.merge_contextvars,
+        merge_contextvars,
         structlog.processors.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -150,6 +151,7 @@ def configure_logging(
         _installed_handlers[:] = handlers
         for handler in handlers:
             root.addHandler(handler)
+        _fast.install(_installed_handlers)
         root.setLevel(root_level)
         for name in _leveled_loggers:
             logging.getLogger(name).setLevel(logging.NOTSET)
@@ -190,6 +192,7 @@ def reset_logging() -> None:
             root.removeHandler(old)
             old.close()
         _installed_handlers.clear()
+        _fast.uninstall()
         for name in _leveled_loggers:
             logging.getLogger(name).setLevel(logging.NOTSET)
         _leveled_loggers.clear()

@@ -43,7 +43,7 @@ class RecordLogger:
         self._stdlib = stdlib
         self.name = stdlib.name
 
-    def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - the stdlib's name
+    def isEnabledFor(self, level: int) -> bool:
         return self._stdlib.isEnabledFor(level)
 
     def _handle(self, record: logging.LogRecord) -> None:
@@ -74,22 +74,26 @@ class RecordLoggerFactory:
         return RecordLogger(self._stdlib_factory(*args))
 
 
-def to_record(
-    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
-) -> tuple[tuple[logging.LogRecord], dict[str, Any]]:
-    """Last structlog processor: the event dict as a stdlib record for ``RecordLogger``.
-
-    The record carries the attributes ``ProcessorFormatter`` looks for, so a foreign handler that uses one
-    renders it as before; a plain ``logging.Formatter`` sees the (already redacted) dict.
-    """
-    name = logger.name if logger is not None else "root"
-    record = logging.LogRecord(
-        name, _LEVELS.get(method_name, logging.INFO), "(unknown file)", 0, event_dict, (), None
-    )
+def make_record(
+    name: str, level: int, method_name: str, event_dict: MutableMapping[str, Any], logger: Any = None
+) -> logging.LogRecord:
+    """A stdlib record for a processed event dict. It carries the attributes ``ProcessorFormatter`` looks
+    for, so a foreign handler that uses one renders it as before; a plain ``logging.Formatter`` sees the
+    (already redacted) dict."""
+    record = logging.LogRecord(name, level, "(unknown file)", 0, event_dict, (), None)
     record._logger = logger  # type: ignore[attr-defined]
     record._name = method_name  # type: ignore[attr-defined]
     setattr(record, EVENT_ATTR, True)
-    return (record,), {}
+    return record
+
+
+def to_record(
+    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+) -> tuple[tuple[logging.LogRecord], dict[str, Any]]:
+    """Last structlog processor: the event dict as a stdlib record for ``RecordLogger``."""
+    name = logger.name if logger is not None else "root"
+    level = _LEVELS.get(method_name, logging.INFO)
+    return (make_record(name, level, method_name, event_dict, logger),), {}
 
 
 class FastFormatter(structlog.stdlib.ProcessorFormatter):
@@ -101,7 +105,7 @@ class FastFormatter(structlog.stdlib.ProcessorFormatter):
 
     def __init__(
         self,
-        render: Callable[[Any, str, MutableMapping[str, Any]], str],
+        render: Callable[[Any, str, MutableMapping[str, Any]], str | bytes],
         *,
         format_exceptions: bool,
         **kwargs: Any,
@@ -117,9 +121,13 @@ class FastFormatter(structlog.stdlib.ProcessorFormatter):
     def format(self, record: logging.LogRecord) -> str:
         if not record.__dict__.get(EVENT_ATTR):
             return super().format(record)
-        # Copied: another handler may format the same record, and format_exc_info pops `exc_info`.
-        event_dict = dict(record.msg)  # type: ignore[call-overload]
-        method_name: str = record._name  # type: ignore[attr-defined]
+        return self.render_event(record._name, record.msg)  # type: ignore[attr-defined, arg-type]
+
+    def render_event(self, method_name: str, event_dict: MutableMapping[str, Any]) -> str:
+        # Copied: another handler renders the same dict, format_exc_info pops `exc_info`, and the console
+        # renderer pops the keys it places itself.
+        event_dict = dict(event_dict)
         if self._format_exceptions and "exc_info" in event_dict:
             event_dict = structlog.processors.format_exc_info(None, method_name, event_dict)
-        return self._render(None, method_name, event_dict)
+        line = self._render(None, method_name, event_dict)
+        return line if isinstance(line, str) else line.decode()

@@ -64,6 +64,9 @@ class PluginSelector(Generic[T]):
         self._last_unavailable_warning = 0.0
 
     async def get(self) -> T:
+        chosen = self._chosen  # the per-request path: no second coroutine once selected
+        if chosen is not None:
+            return chosen.client
         return (await self.get_instance()).client
 
     async def get_instance(self) -> PluginInstance[T]:

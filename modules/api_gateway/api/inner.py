@@ -18,22 +18,37 @@ from fabrikit.modules.authn_resolver.sdk import AuthnResolverClient, Unauthorize
 from ..domain.limits import InFlight, TokenBucket, rate_limit_headers
 from ..domain.paths import strip_prefix
 from ..domain.scopes import match_rule, scopes_satisfy
-from .asgi import ASGIApp, Message, Receive, Scope, Send, header, send_problem
-from .outer import START_KEY, TIMEOUT_KEY
+from .asgi import ASGIApp, Message, Receive, Scope, Send, send_problem
+from .outer import EXTRA_HEADERS_KEY, IDS_KEY, START_KEY, TIMEOUT_KEY
 from .state import GatewayState
 
 _log = structlog.get_logger("fabrikit.api_gateway")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_WWW = [(b"www-authenticate", b"Bearer")]
+_WWW = ((b"www-authenticate", b"Bearer"),)
 
 
 class PayloadTooLarge(DomainError):
     code, status, title = "payload_too_large", 413, "Payload too large"
 
 
-class _Limits:
-    def __init__(self, bucket: TokenBucket, in_flight: InFlight) -> None:
-        self.bucket, self.in_flight = bucket, in_flight
+class _Plan:
+    """What the chain needs to know about one (route handler, method): computed on its first request."""
+
+    __slots__ = ("allowed", "allowed_text", "body_limit", "bucket", "in_flight", "op")
+
+    def __init__(self, op: Operation, cfg: Any) -> None:
+        self.op = op
+        d = cfg.defaults.rate_limit
+        rl = op.rate_limit
+        rps, burst, in_flight = (rl.rps, rl.burst, rl.in_flight) if rl else (d.rps, d.burst, d.in_flight)
+        self.bucket = TokenBucket(rps, burst)
+        self.in_flight = InFlight(in_flight)
+        self.body_limit: int = (
+            cfg.defaults.body_limit_bytes if op.body_limit_bytes is None else op.body_limit_bytes
+        )
+        types = op.allowed_content_types
+        self.allowed = frozenset(t.lower() for t in types) if types else None
+        self.allowed_text = ", ".join(types) if types else ""
 
 
 class OperationMiddleware:
@@ -41,31 +56,43 @@ class OperationMiddleware:
         self, app: ASGIApp, state: GatewayState, authn: AuthnResolverClient | None, rules: list[Any]
     ) -> None:
         self.app, self.state, self.authn, self.rules = app, state, authn, rules
-        self._limits: dict[tuple[int, str], _Limits] = {}
+        self._plans: dict[tuple[int, str], _Plan] = {}
 
-    def _limits_for(self, handler: Any, method: str, op: Operation) -> _Limits:
+    def _plan_for(self, handler: Any, method: str) -> _Plan:
         key = (id(handler), method)
-        limits = self._limits.get(key)
-        if limits is None:
-            d = self.state.cfg.defaults.rate_limit
-            rl = op.rate_limit
-            rps, burst, in_flight = (rl.rps, rl.burst, rl.in_flight) if rl else (d.rps, d.burst, d.in_flight)
-            limits = self._limits[key] = _Limits(TokenBucket(rps, burst), InFlight(in_flight))
-        return limits
+        plan = self._plans.get(key)
+        if plan is None:
+            op = operation_of(getattr(handler, "opt", None)) or Operation("unknown")
+            plan = self._plans[key] = _Plan(op, self.state.cfg)
+        return plan
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        handler = scope.get("route_handler")
-        op = operation_of(getattr(handler, "opt", None)) or Operation("unknown")
         method: str = scope["method"]
-        cfg = self.state.cfg
-        self._apply_timeout(scope, op)
+        plan = self._plan_for(scope.get("route_handler"), method)
+        op = plan.op
+        if op.timeout_s is not None:
+            self._apply_timeout(scope, op.timeout_s)
+        # One pass over the headers (this runs for every request); the first occurrence counts.
+        length = content_type = authorization = None
+        chunked = False
+        for key, value in scope["headers"]:
+            if key == b"authorization":
+                if authorization is None:
+                    authorization = value.decode("latin-1")
+            elif key == b"content-length":
+                if length is None:
+                    length = value.decode("latin-1")
+            elif key == b"content-type":
+                if content_type is None:
+                    content_type = value.decode("latin-1")
+            elif key == b"transfer-encoding":
+                chunked = True
 
         # 6. body limit: a declared oversize body is refused unread; streamed bodies are counted.
-        limit = cfg.defaults.body_limit_bytes if op.body_limit_bytes is None else op.body_limit_bytes
-        length = header(scope, b"content-length")
+        limit = plan.body_limit
         if length is not None:
             if not length.isdigit():
                 await send_problem(
@@ -77,14 +104,14 @@ class OperationMiddleware:
                     send, 413, "payload_too_large", "Payload too large", f"The body exceeds {limit} bytes."
                 )
                 return
-        if limit:
+        # HTTP/1.1: a request without Content-Length or Transfer-Encoding has no body to count.
+        if limit and (chunked or (length is not None and length != "0")):
             receive = _counting_receive(receive, limit)
 
         # 7. content type
-        if op.allowed_content_types and method in _BODY_METHODS:
-            raw = header(scope, b"content-type")
-            allowed = ", ".join(op.allowed_content_types)
-            if raw is None:
+        if plan.allowed is not None and method in _BODY_METHODS:
+            allowed = plan.allowed_text
+            if content_type is None:
                 await send_problem(
                     send,
                     415,
@@ -93,8 +120,8 @@ class OperationMiddleware:
                     f"Missing Content-Type header. Allowed types: {allowed}",
                 )
                 return
-            media = raw.split(";", 1)[0].strip().lower()
-            if media not in {t.lower() for t in op.allowed_content_types}:
+            media = content_type.split(";", 1)[0].strip().lower()
+            if media not in plan.allowed:
                 await send_problem(
                     send,
                     415,
@@ -105,21 +132,22 @@ class OperationMiddleware:
                 return
 
         # 8. rate limit, then the in-flight permit held until the body completes
-        limits = self._limits_for(handler, method, op)
-        if not limits.bucket.try_take():
-            retry = str(limits.bucket.seconds_to_next_token()).encode()
+        bucket = plan.bucket
+        if not bucket.try_take():
+            retry = str(bucket.seconds_to_next_token()).encode()
             await send_problem(
                 send,
                 429,
                 "rate_limited",
                 "Too many requests",
                 "The rate limit of this operation was exceeded.",
-                headers=[*rate_limit_headers(limits.bucket), (b"retry-after", retry)],
+                headers=[*rate_limit_headers(bucket), (b"retry-after", retry)],
             )
             return
         # Every answer of a limited operation carries its rate-limit state (P-6.3.2), rejections included.
-        extra = rate_limit_headers(limits.bucket)
-        if not limits.in_flight.try_acquire():
+        extra = rate_limit_headers(bucket)
+        in_flight = plan.in_flight
+        if not in_flight.try_acquire():
             await send_problem(
                 send,
                 503,
@@ -129,45 +157,42 @@ class OperationMiddleware:
                 headers=[*extra, (b"retry-after", b"1")],
             )
             return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *extra]
-            await send(message)
+        # The outer middleware adds them to whatever answers from here on (one send wrapper fewer).
+        scope[EXTRA_HEADERS_KEY] = extra
 
         try:
             # 9. authentication
-            ctx = await self._authenticate(scope, op, send_with_headers)
+            ctx = await self._authenticate(scope, op, authorization, send)
             if ctx is None:
                 return
             scope[SECURITY_SCOPE_KEY] = ctx
             if not ctx.is_anonymous:
-                structlog.contextvars.bind_contextvars(
-                    tenant_id=str(ctx.subject_tenant_id), subject_id=str(ctx.subject_id)
-                )
+                ids = scope[IDS_KEY] = (str(ctx.subject_id), str(ctx.subject_tenant_id))
+                structlog.contextvars.bind_contextvars(tenant_id=ids[1], subject_id=ids[0])
             # 10. scopes
-            if not await self._check_scopes(scope, op, ctx, send_with_headers):
+            if (op.scopes or self.rules) and not await self._check_scopes(scope, op, ctx, send):
                 return
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, receive, send)
         finally:
-            limits.in_flight.release()
+            in_flight.release()
 
-    def _apply_timeout(self, scope: Scope, op: Operation) -> None:
+    def _apply_timeout(self, scope: Scope, timeout_s: float) -> None:
         cm = scope.get(TIMEOUT_KEY)
-        if cm is None or op.timeout_s is None:
+        if cm is None:
             return
-        if op.timeout_s <= 0:
+        if timeout_s <= 0:
             cm.reschedule(None)
         else:
-            cm.reschedule(scope.get(START_KEY, asyncio.get_running_loop().time()) + op.timeout_s)
+            cm.reschedule(scope.get(START_KEY, asyncio.get_running_loop().time()) + timeout_s)
 
-    async def _authenticate(self, scope: Scope, op: Operation, send: Send) -> SecurityContext | None:
+    async def _authenticate(
+        self, scope: Scope, op: Operation, authorization: str | None, send: Send
+    ) -> SecurityContext | None:
         if op.auth == "public" or scope["method"] == "OPTIONS":
             return SecurityContext.anonymous()
         if self.state.cfg.auth_disabled:
             return SecurityContext(subject_id=DEFAULT_SUBJECT_ID, subject_tenant_id=DEFAULT_TENANT_ID)
-        raw = header(scope, b"authorization") or ""
-        scheme, _, token = raw.strip().partition(" ")
+        scheme, _, token = (authorization or "").strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             await send_problem(

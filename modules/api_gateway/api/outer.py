@@ -12,25 +12,34 @@ from typing import TYPE_CHECKING
 import structlog
 
 from fabrikit.kernel.http import SECURITY_SCOPE_KEY, accept_request_id, bind_request
+from fabrikit.kernel.logging import get_fast_logger
 
 from .asgi import ASGIApp, Message, Receive, Scope, Send, header, send_problem
 
 if TYPE_CHECKING:
     from .state import GatewayState
 
-_access = structlog.get_logger("fabrikit.access")
+# One line per request: the logger that skips structlog's plumbing when the configuration allows (same line).
+_access = get_fast_logger("fabrikit.access")
 _log = structlog.get_logger("fabrikit.api_gateway")
 TIMEOUT_KEY = "fabrikit.timeout"
 START_KEY = "fabrikit.started_at"
+# Set by the operation middleware: headers every answer of the operation carries (rate-limit state), and the
+# caller's ids as logged (strings, computed once per request).
+EXTRA_HEADERS_KEY = "fabrikit.extra_headers"
+IDS_KEY = "fabrikit.subject_ids"
+_START = "http.response.start"
+_BODY = "http.response.body"
 
 
 class _Exchange:
     """What the access log needs to know about one request/response."""
 
-    __slots__ = ("bytes_in", "bytes_out", "head", "logged", "started", "status")
+    __slots__ = ("bytes_in", "bytes_out", "head", "logged", "started", "status", "user_agent")
 
-    def __init__(self, started: float) -> None:
+    def __init__(self, started: float, user_agent: str | None) -> None:
         self.started = started
+        self.user_agent = user_agent
         self.status = 0
         self.bytes_in = 0
         self.bytes_out = 0
@@ -53,12 +62,15 @@ class OuterMiddleware:
             return
         st = self.state
         # One pass over the headers: this runs for every request.
-        raw_id = traceparent = origin = None
+        raw_id = traceparent = origin = user_agent = None
         for key, value in scope["headers"]:
             if key == b"x-request-id":
                 raw_id = value.decode("latin-1")
             elif key == b"traceparent":
                 traceparent = value.decode("latin-1")
+            elif key == b"user-agent":
+                if user_agent is None:
+                    user_agent = value
             elif key == b"origin" and self._cors:
                 origin = value.decode("latin-1")
         request_id = accept_request_id(raw_id)
@@ -67,27 +79,35 @@ class OuterMiddleware:
         # bound here can leak into another request, and clear_contextvars() would copy the whole context.
         structlog.contextvars.bind_contextvars(request_id=request_id, trace_id=trace_id)
         scope[START_KEY] = asyncio.get_running_loop().time()
-        ex = _Exchange(time.perf_counter())
+        ex = _Exchange(time.perf_counter(), user_agent.decode("latin-1") if user_agent is not None else None)
         rid = request_id.encode()
 
         async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            kind = message["type"]
+            if kind == _BODY:
+                body = message.get("body")
+                if body:
+                    ex.bytes_out += len(body)
+                if not message.get("more_body", False) and not ex.logged:
+                    await send(message)
+                    self._log_access(scope, ex)  # after the last byte left: not on the client's clock
+                    return
+            elif kind == _START:
                 ex.status = message["status"]
                 ex.head = True
                 cm = scope.get(TIMEOUT_KEY)
                 if cm is not None and not cm.expired():
                     cm.reschedule(None)  # a started stream is never cut
                 headers = list(message.get("headers", ()))
+                extra = scope.get(EXTRA_HEADERS_KEY)
+                if extra:
+                    headers += extra
                 headers.append((b"x-request-id", rid))
                 if origin is not None:
-                    headers.extend(st.cors_headers(origin))
+                    headers += st.cors_headers(origin)
                 if st.draining:
                     headers.append((b"connection", b"close"))
                 message["headers"] = headers
-            elif message["type"] == "http.response.body":
-                ex.bytes_out += len(message.get("body", b""))
-                if not message.get("more_body", False) and not ex.logged:
-                    self._log_access(scope, ex)
             await send(message)
 
         async def receive_wrapper() -> Message:
@@ -146,9 +166,11 @@ class OuterMiddleware:
         ex.logged = True
         if not self._access_log:
             return
-        sec = scope.get(SECURITY_SCOPE_KEY)
-        if sec is not None and sec.is_anonymous:
-            sec = None
+        ids = scope.get(IDS_KEY)
+        if ids is None:
+            sec = scope.get(SECURITY_SCOPE_KEY)
+            if sec is not None and not sec.is_anonymous:
+                ids = (str(sec.subject_id), str(sec.subject_tenant_id))
         client = scope.get("client")
         _access.info(
             "http_request",
@@ -159,7 +181,7 @@ class OuterMiddleware:
             bytes_in=ex.bytes_in,
             bytes_out=ex.bytes_out,
             remote_addr=client[0] if client else None,
-            user_agent=header(scope, b"user-agent"),
-            subject_id=str(sec.subject_id) if sec is not None else None,
-            tenant_id=str(sec.subject_tenant_id) if sec is not None else None,
+            user_agent=ex.user_agent,
+            subject_id=ids[0] if ids is not None else None,
+            tenant_id=ids[1] if ids is not None else None,
         )

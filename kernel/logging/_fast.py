@@ -1,0 +1,162 @@
+"""A logger for per-request lines (the access log) that runs the configured pipeline without its plumbing.
+
+A line through structlog and the stdlib costs about fifty Python calls (lazy proxy, bound logger, the
+processor chain, a ``LogRecord``, ``Logger.handle``, ``Handler.handle``, ``emit``, ``format``, ``flush``). When
+the configuration is exactly the one ``configure_logging`` installed and only its handlers would see the line,
+``FastLogger`` applies the same steps in the same order — level filter, context variables, level, logger
+name, timestamp, redaction (K-17.2), the handler's renderer — and writes the line itself. In any other case
+(``capture_logs``, pytest's handlers, another ``structlog.configure``, a logger with its own handlers or
+filters, a rotating file, ``exc_info``/``stack_info``) it hands the call to structlog unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+from ._processors import merge_contextvars, redact_event
+from ._stdlib import FastFormatter, make_record
+
+# Keys whose processors the fast route does not reimplement: those lines take structlog's route.
+_SLOW_KEYS = frozenset({"positional_args", "stack_info", "exc_info", "exception"})
+
+
+class _Pipeline:
+    """What ``configure_logging`` installed, to recognise it unchanged."""
+
+    __slots__ = ("config", "handlers", "processors", "snapshot", "stamper")
+
+    def __init__(self, config: dict[str, Any], handlers: list[logging.Handler]) -> None:
+        self.config = dict(config)
+        self.processors: list[Any] = config["processors"]
+        self.snapshot = list(self.processors)  # capture_logs swaps the contents, not the list
+        self.stamper = next(p for p in self.processors if isinstance(p, structlog.processors.TimeStamper))
+        self.handlers = handlers  # configure_logging's own list, updated in place
+
+    def intact(self) -> bool:
+        config = structlog.get_config()
+        mine = self.config
+        return (
+            config["processors"] is self.processors
+            and config["logger_factory"] is mine["logger_factory"]
+            and config["wrapper_class"] is mine["wrapper_class"]
+            and config["context_class"] is mine["context_class"]
+            and self.processors == self.snapshot
+        )
+
+
+_pipeline: _Pipeline | None = None
+
+
+def install(handlers: list[logging.Handler]) -> None:
+    """Called by ``configure_logging`` right after ``structlog.configure``."""
+    global _pipeline
+    _pipeline = _Pipeline(structlog.get_config(), handlers)
+
+
+def uninstall() -> None:
+    global _pipeline
+    _pipeline = None
+
+
+def _only_our_handlers(logger: logging.Logger, handlers: list[logging.Handler]) -> bool:
+    """True when the line would reach exactly ``handlers`` (the root's) and no filter on the way."""
+    current = logger
+    while True:
+        if current.filters:
+            return False
+        parent = current.parent
+        if parent is None:
+            return current.handlers == handlers
+        if current.handlers or not current.propagate:
+            return False
+        current = parent
+
+
+def _write(handler: logging.Handler, line: str, record: logging.LogRecord | None) -> None:
+    # StreamHandler.handle + emit, minus the record.
+    stream = handler.stream  # type: ignore[attr-defined]
+    handler.acquire()
+    try:
+        stream.write(line + handler.terminator)  # type: ignore[attr-defined]
+        handler.flush()
+    except RecursionError:
+        raise
+    except Exception:
+        handler.handleError(record or logging.makeLogRecord({"msg": line}))
+    finally:
+        handler.release()
+
+
+def _emit(logger: logging.Logger, name: str, level: int, method: str, event: str, kw: dict[str, Any]) -> bool:
+    """The line through the fast route; False when it must take structlog's."""
+    pipeline = _pipeline
+    if pipeline is None or not _SLOW_KEYS.isdisjoint(kw) or not pipeline.intact():
+        return False
+    if not logger.isEnabledFor(level):  # filter_by_level
+        return True
+    handlers = pipeline.handlers
+    if not _only_our_handlers(logger, handlers):
+        return False
+    # The processors of `_configure_structlog`, in order, on the dict structlog would build.
+    event_dict: MutableMapping[str, Any] = dict(kw)
+    event_dict["event"] = event
+    merge_contextvars(None, method, event_dict)
+    event_dict["level"] = method  # add_log_level (the fast route only takes the plain level names)
+    event_dict["logger"] = name  # add_logger_name
+    pipeline.stamper(None, method, event_dict)
+    redact_event(None, method, event_dict)
+    record = None
+    for handler in handlers:
+        if level < handler.level:
+            continue
+        formatter = handler.formatter
+        if (
+            type(handler) is logging.StreamHandler
+            and type(formatter) is FastFormatter
+            and not handler.filters
+        ):
+            _write(handler, formatter.render_event(method, event_dict), None)
+        else:  # e.g. the rotating file: its rollover needs the record
+            if record is None:
+                record = make_record(name, level, method, event_dict)
+            handler.handle(record)
+    return True
+
+
+class FastLogger:
+    """``get_logger(name)`` for hot paths: ``debug/info/warning/error(event, **fields)`` only."""
+
+    __slots__ = ("_slow", "_stdlib", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._stdlib = logging.getLogger(name)
+        self._slow = structlog.stdlib.get_logger(name)
+
+    def debug(self, event: str, **kw: Any) -> None:
+        if not _emit(self._stdlib, self.name, logging.DEBUG, "debug", event, kw):
+            self._slow.debug(event, **kw)
+
+    def info(self, event: str, **kw: Any) -> None:
+        if not _emit(self._stdlib, self.name, logging.INFO, "info", event, kw):
+            self._slow.info(event, **kw)
+
+    def warning(self, event: str, **kw: Any) -> None:
+        if not _emit(self._stdlib, self.name, logging.WARNING, "warning", event, kw):
+            self._slow.warning(event, **kw)
+
+    def error(self, event: str, **kw: Any) -> None:
+        if not _emit(self._stdlib, self.name, logging.ERROR, "error", event, kw):
+            self._slow.error(event, **kw)
+
+    def __repr__(self) -> str:
+        return f"<FastLogger {self.name!r}>"
+
+
+def get_fast_logger(name: str) -> FastLogger:
+    """A logger for lines written on every request; same output as ``get_logger(name)``, fewer calls."""
+    return FastLogger(name)
