@@ -343,6 +343,9 @@ async def throughput_suite(c: Client, words: int) -> dict[str, float]:
 
 
 async def rss_suite(c: Client, pid: int, streams: int) -> dict[str, float]:
+    # One chat per stream, and the warm-up round on chats of its own: a chat whose warm-up turn is still being
+    # cancelled would answer 409 generation_in_progress.
+    warm = [await c.new_chat() for _ in range(50)]
     chats = [await c.new_chat() for _ in range(streams)]
     content = "hold [[mock:lorem=400,latency=250]]"
     opened: list[aiohttp.ClientResponse] = []
@@ -367,10 +370,11 @@ async def rss_suite(c: Client, pid: int, streams: int) -> dict[str, float]:
             failed.append("timeout")
 
     # Warm-up round so allocator pools and lazy state exist before the baseline.
-    await asyncio.gather(*(open_stream(chat) for chat in chats[:50]))
+    await asyncio.gather(*(open_stream(chat) for chat in warm))
     for resp in opened:
         resp.close()
     opened.clear()
+    failed.clear()
     await asyncio.sleep(2.0)
     base = rss_kb(pid)
     started = time.perf_counter()

@@ -50,7 +50,11 @@ def snapshot(**over: object) -> TurnSnapshot:
         (Ending(kind="completed", dispatched=True, usage=USAGE), "completed", "actual"),
         # Deliberate: a finished answer without reported usage is billed as estimated, never as zero.
         (Ending(kind="completed", dispatched=True, usage=None), "completed", "estimated"),
-        (Ending(kind="incomplete", incomplete_reason="max_tokens", dispatched=True), "completed", "estimated"),
+        (
+            Ending(kind="incomplete", incomplete_reason="max_tokens", dispatched=True),
+            "completed",
+            "estimated",
+        ),
         (
             Ending(kind="incomplete", incomplete_reason="max_tokens", dispatched=True, usage=USAGE),
             "completed",

@@ -102,7 +102,9 @@ def turn_handlers(deps: Deps) -> list[Any]:
         try:
             body = convert_body(data, EditTurnBody)
         except Exception:
-            await service.ensure_chat(ctx, chat, "edit_turn")  # C-12 order: chat_not_found before validation_error
+            await service.ensure_chat(
+                ctx, chat, "edit_turn"
+            )  # C-12 order: chat_not_found before validation_error
             raise
         start = await service.edit_turn(ctx, chat, child_id_of(request_id), body)
         return deps.stream(start)

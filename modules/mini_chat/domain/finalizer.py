@@ -167,7 +167,7 @@ class Finalizer:
             if current is None or current.state != "running":
                 return LOST
             frozen = snapshot_of(current)
-            await store.quota.ensure_and_lock(
+            locked = await store.quota.ensure_and_lock(
                 ctx.tenant_id,
                 ctx.user_id,
                 required_row_keys([frozen.effective_tier]),
@@ -193,7 +193,10 @@ class Finalizer:
             usage = None if ending.kind == "orphan" else ending.usage
             settlement = settle(billing.method, snapshot, usage, self._config.quota.tolerance_milli)
             for update in row_settlements(snapshot, settlement, usage, tools, turn.image_count):
-                if await store.quota.settle(ctx.tenant_id, ctx.user_id, update, now):
+                row = None
+                if update.period_start == frozen.periods.start_of(update.period_type):
+                    row = locked.get((update.bucket, update.period_type))
+                if await store.quota.settle(ctx.tenant_id, ctx.user_id, update, now, locked=row):
                     _log.warning("quota reserved would go negative; clamped", extra={"bucket": update.bucket})
                     self.telemetry.count("quota_negative")
             assistant_id = None

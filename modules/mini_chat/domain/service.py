@@ -150,10 +150,16 @@ class MiniChatEngine:
         # Models are permission-only (C-2.3): an allow without row constraints is enough.
         request = _PERMISSION_ONLY if resource is MODEL else None
         try:
-            return await self.authz.access_scope(ctx, resource, action, resource_id=resource_id, request=request)
+            return await self.authz.access_scope(
+                ctx, resource, action, resource_id=resource_id, request=request
+            )
         except AccessDenied as exc:
             # Only a real deny of a named chat is masked as 404 (C-2.5); unusable constraints fail closed as 403.
-            if resource_id is not None and resource is CHAT and getattr(exc, "cause", None) == "decision_false":
+            if (
+                resource_id is not None
+                and resource is CHAT
+                and getattr(exc, "cause", None) == "decision_false"
+            ):
                 raise ChatNotFound("Chat not found.") from None
             raise
 

@@ -51,27 +51,46 @@ class QuotaRepository:
         )
         return _values(row) if row else None
 
+    def _keys_where(self, keys: Sequence[RowKey], starts: dict[str, date]) -> tuple[str, list[Any]]:
+        """``(bucket, period_type, period_start) IN (…)`` spelled as ORs: one statement for every row."""
+        s = self._sql
+        terms = " OR ".join(["(bucket = {} AND period_type = {} AND period_start = {})"] * len(keys))
+        args: list[Any] = []
+        for bucket, period in keys:
+            args.extend((bucket, period, s.day(starts[period])))
+        return f"({terms})", args
+
     async def ensure_and_lock(
         self, tenant_id: UUID, user_id: UUID, keys: Sequence[RowKey], starts: dict[str, date], now: datetime
     ) -> dict[RowKey, QuotaRowValues]:
+        """One INSERT for the missing rows and one locking SELECT, both in (bucket, period_type) order: every
+        writer takes the rows in that order (no PostgreSQL deadlock), in two statements instead of two per row
+        (an SQLite write transaction is held across each statement's round trip)."""
         s = self._sql
         out: dict[RowKey, QuotaRowValues] = {}
-        for bucket, period in keys:
-            await s.execute(
-                "INSERT INTO quota_usage (id, tenant_id, user_id, period_type, period_start, bucket, updated_at) "
-                "VALUES ({}, {}, {}, {}, {}, {}, {}) "
-                "ON CONFLICT (tenant_id, user_id, period_type, period_start, bucket) DO NOTHING",
-                new_uuid7(),
-                tenant_id,
-                user_id,
-                period,
-                s.day(starts[period]),
-                bucket,
-                s.ts(now),
-            )
-        for bucket, period in keys:
-            row = await self._select(tenant_id, user_id, bucket, period, starts[period], lock=True)
-            out[(bucket, period)] = row or QuotaRowValues()
+        if not keys:
+            return out
+        ordered = sorted(set(keys))
+        values: list[Any] = []
+        for bucket, period in ordered:
+            values.extend((new_uuid7(), tenant_id, user_id, period, s.day(starts[period]), bucket, s.ts(now)))
+        await s.execute(
+            "INSERT INTO quota_usage (id, tenant_id, user_id, period_type, period_start, bucket, updated_at) "
+            "VALUES " + ", ".join(["({}, {}, {}, {}, {}, {}, {})"] * len(ordered)) + " "
+            "ON CONFLICT (tenant_id, user_id, period_type, period_start, bucket) DO NOTHING",
+            *values,
+        )
+        where, args = self._keys_where(ordered, starts)
+        rows = await s.fetch(
+            f"SELECT {_VALUES} FROM quota_usage WHERE tenant_id = {{}} AND user_id = {{}} AND {where} "
+            "ORDER BY bucket, period_type" + s.lock(),
+            tenant_id,
+            user_id,
+            *args,
+        )
+        found = {(r["bucket"], r["period_type"]): _values(r) for r in rows}
+        for key in keys:
+            out[key] = found.get(key) or QuotaRowValues()
         return out
 
     async def read(
@@ -97,36 +116,47 @@ class QuotaRepository:
         amount: int,
         now: datetime,
     ) -> None:
+        if not keys:
+            return
         s = self._sql
-        for bucket, period in keys:
-            await s.execute(
-                "UPDATE quota_usage SET reserved_credits_micro = reserved_credits_micro + {}, updated_at = {} "
-                "WHERE tenant_id = {} AND user_id = {} AND bucket = {} AND period_type = {} AND period_start = {}",
-                amount,
-                s.ts(now),
-                tenant_id,
-                user_id,
-                bucket,
-                period,
-                s.day(starts[period]),
-            )
-
-    async def settle(self, tenant_id: UUID, user_id: UUID, u: RowSettlement, now: datetime) -> bool:
-        s = self._sql
-        # The row may be missing only if something deleted it; recreate so spent is never lost.
+        where, args = self._keys_where(keys, starts)
         await s.execute(
-            "INSERT INTO quota_usage (id, tenant_id, user_id, period_type, period_start, bucket, updated_at) "
-            "VALUES ({}, {}, {}, {}, {}, {}, {}) "
-            "ON CONFLICT (tenant_id, user_id, period_type, period_start, bucket) DO NOTHING",
-            new_uuid7(),
+            "UPDATE quota_usage SET reserved_credits_micro = reserved_credits_micro + {}, updated_at = {} "
+            f"WHERE tenant_id = {{}} AND user_id = {{}} AND {where}",
+            amount,
+            s.ts(now),
             tenant_id,
             user_id,
-            u.period_type,
-            s.day(u.period_start),
-            u.bucket,
-            s.ts(now),
+            *args,
         )
-        current = await self._select(tenant_id, user_id, u.bucket, u.period_type, u.period_start, lock=True)
+
+    async def settle(
+        self,
+        tenant_id: UUID,
+        user_id: UUID,
+        u: RowSettlement,
+        now: datetime,
+        locked: QuotaRowValues | None = None,
+    ) -> bool:
+        s = self._sql
+        current = locked
+        if current is None:
+            # The row may be missing only if something deleted it; recreate so spent is never lost.
+            await s.execute(
+                "INSERT INTO quota_usage (id, tenant_id, user_id, period_type, period_start, bucket, updated_at) "
+                "VALUES ({}, {}, {}, {}, {}, {}, {}) "
+                "ON CONFLICT (tenant_id, user_id, period_type, period_start, bucket) DO NOTHING",
+                new_uuid7(),
+                tenant_id,
+                user_id,
+                u.period_type,
+                s.day(u.period_start),
+                u.bucket,
+                s.ts(now),
+            )
+            current = await self._select(
+                tenant_id, user_id, u.bucket, u.period_type, u.period_start, lock=True
+            )
         clamped = current is not None and current.reserved_credits_micro < u.release_reserved
         await s.execute(
             "UPDATE quota_usage SET reserved_credits_micro = CASE WHEN reserved_credits_micro > {} "
