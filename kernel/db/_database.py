@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-import asyncpg
 from piccolo.columns import Column
 from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import TransactionType
@@ -188,6 +187,8 @@ def postgres_connect_config(settings: DbSettings, *, schema: str | None) -> dict
 
 
 async def _open_postgres(module_name: str, settings: DbSettings, provision: bool) -> Database:
+    import asyncpg  # the `postgres` extra: SQLite-only installs never import it
+
     schema = module_schema(module_name)
     target = settings.describe()
     try:
@@ -208,6 +209,8 @@ async def _open_postgres(module_name: str, settings: DbSettings, provision: bool
 
 
 async def _ensure_schema(config: Mapping[str, Any], schema: str, provision: bool, target: str) -> None:
+    import asyncpg
+
     connection = await asyncpg.connect(**config)
     try:
         exists = await connection.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema)
