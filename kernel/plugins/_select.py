@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 import structlog
 
+from ..errors import DomainError
 from ._spec import CatalogEntry, CatalogNotReady, PluginCatalog, PluginNotFound, PluginSpec, PluginUnavailable
 
 T = TypeVar("T")
@@ -77,6 +78,35 @@ class PluginSelector(Generic[T]):
                 self._chosen = await self._select()
                 _log.info("plugin_selected", spec=self.spec.id, instance_id=self._chosen.gts_id)
             return self._chosen
+
+    async def get_or(self, *, not_found: type[Exception], unavailable: type[Exception]) -> T:
+        """The selected client; selection failures become the host's own errors (P-0.5 step 7)."""
+        try:
+            return await self.get()
+        except PluginNotFound as exc:
+            raise not_found(str(exc)) from None
+        except PluginUnavailable as exc:
+            raise unavailable(str(exc)) from None
+
+    async def call(
+        self,
+        fn: Callable[[T], Awaitable[R]],
+        *,
+        not_found: type[Exception],
+        unavailable: type[Exception],
+        internal: type[Exception],
+        label: str,
+    ) -> R:
+        """Calls the selected plugin. Its domain errors pass through; any other failure drops the cached choice
+        (the next call selects again) and becomes ``internal`` naming only the exception type."""
+        plugin = await self.get_or(not_found=not_found, unavailable=unavailable)
+        try:
+            return await fn(plugin)
+        except DomainError:
+            raise
+        except Exception as exc:
+            self.invalidate()
+            raise internal(f"{label} plugin failed: {type(exc).__name__}") from exc
 
     def invalidate(self) -> None:
         """Drops the cached choice so the next call selects again (after the plugin failed)."""

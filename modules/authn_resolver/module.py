@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fabrikit.kernel import Capability, ConfigStruct, Manifest, Module, ModuleContext, hookimpl
-from fabrikit.kernel.errors import DomainError
-from fabrikit.kernel.plugins import PluginNotFound, PluginSelector, PluginUnavailable
+from fabrikit.kernel.plugins import PluginSelector
 
 from .sdk import (
     AUTHN_PLUGIN_SPEC,
@@ -28,39 +29,20 @@ class AuthnResolverService:
     def __init__(self, selector: PluginSelector[AuthnResolverPlugin]) -> None:
         self._selector = selector
 
-    async def _plugin(self) -> AuthnResolverPlugin:
-        try:
-            return await self._selector.get()
-        except PluginNotFound as exc:
-            raise NoPluginAvailable(str(exc)) from None
-        except PluginUnavailable as exc:
-            raise ServiceUnavailable(str(exc)) from None
-
     async def authenticate(self, bearer_token: str) -> AuthenticationResult:
-        # Runs for every authenticated request: the selection inlined (`_plugin`), one coroutine fewer.
-        try:
-            plugin = await self._selector.get()
-        except PluginNotFound as exc:
-            raise NoPluginAvailable(str(exc)) from None
-        except PluginUnavailable as exc:
-            raise ServiceUnavailable(str(exc)) from None
-        try:
-            return await plugin.authenticate(bearer_token)
-        except DomainError:
-            raise
-        except Exception as exc:
-            self._selector.invalidate()
-            raise AuthnInternal(f"authn plugin failed: {type(exc).__name__}") from exc
+        return await self._selector.call(lambda plugin: plugin.authenticate(bearer_token), **self._errors)
 
     async def exchange_client_credentials(self, request: ClientCredentialsRequest) -> AuthenticationResult:
-        plugin = await self._plugin()
-        try:
-            return await plugin.exchange_client_credentials(request)
-        except DomainError:
-            raise
-        except Exception as exc:
-            self._selector.invalidate()
-            raise AuthnInternal(f"authn plugin failed: {type(exc).__name__}") from exc
+        return await self._selector.call(
+            lambda plugin: plugin.exchange_client_credentials(request), **self._errors
+        )
+
+    _errors: dict[str, Any] = {
+        "not_found": NoPluginAvailable,
+        "unavailable": ServiceUnavailable,
+        "internal": AuthnInternal,
+        "label": "authn",
+    }
 
 
 class AuthnResolver(Module):

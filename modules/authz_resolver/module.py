@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from fabrikit.kernel import Capability, ConfigStruct, Manifest, Module, ModuleContext, hookimpl
-from fabrikit.kernel.errors import DomainError
-from fabrikit.kernel.plugins import PluginNotFound, PluginSelector, PluginUnavailable
+from fabrikit.kernel.plugins import PluginSelector
 
 from .sdk import (
     AUTHZ_PLUGIN_SPEC,
@@ -28,23 +27,14 @@ class AuthzResolverService:
     def __init__(self, selector: PluginSelector[AuthzResolverPlugin]) -> None:
         self._selector = selector
 
-    async def _plugin(self) -> AuthzResolverPlugin:
-        try:
-            return await self._selector.get()
-        except PluginNotFound as exc:
-            raise NoPluginAvailable(str(exc)) from None
-        except PluginUnavailable as exc:
-            raise ServiceUnavailable(str(exc)) from None
-
     async def evaluate(self, request: EvaluationRequest) -> EvaluationResponse:
-        plugin = await self._plugin()
-        try:
-            return await plugin.evaluate(request)
-        except DomainError:
-            raise
-        except Exception as exc:
-            self._selector.invalidate()
-            raise AuthzInternal(f"authz plugin failed: {type(exc).__name__}") from exc
+        return await self._selector.call(
+            lambda plugin: plugin.evaluate(request),
+            not_found=NoPluginAvailable,
+            unavailable=ServiceUnavailable,
+            internal=AuthzInternal,
+            label="authz",
+        )
 
 
 class AuthzResolver(Module):

@@ -6,7 +6,7 @@ import structlog
 
 from fabrikit.kernel import Capability, ConfigStruct, Manifest, Module, ModuleContext, hookimpl
 from fabrikit.kernel.errors import DomainError
-from fabrikit.kernel.plugins import PluginNotFound, PluginSelector, PluginUnavailable
+from fabrikit.kernel.plugins import PluginSelector
 from fabrikit.kernel.security import SecurityContext
 
 from .sdk import (
@@ -33,17 +33,9 @@ class CredStoreService:
     def __init__(self, selector: PluginSelector[CredStorePlugin]) -> None:
         self._selector = selector
 
-    async def _plugin(self) -> CredStorePlugin:
-        try:
-            return await self._selector.get()
-        except PluginNotFound as exc:
-            raise NoPluginAvailable(str(exc)) from None
-        except PluginUnavailable as exc:
-            raise ServiceUnavailable(str(exc)) from None
-
     async def get(self, ctx: SecurityContext, ref: SecretRef | str) -> GetSecretResponse | None:
         parsed = SecretRef.parse(ref)
-        plugin = await self._plugin()
+        plugin = await self._selector.get_or(not_found=NoPluginAvailable, unavailable=ServiceUnavailable)
         try:
             meta = await plugin.get(ctx, parsed)
         except DomainError:

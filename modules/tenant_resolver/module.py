@@ -7,8 +7,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from fabrikit.kernel import Capability, ConfigStruct, Manifest, Module, ModuleContext, hookimpl
-from fabrikit.kernel.errors import DomainError
-from fabrikit.kernel.plugins import PluginNotFound, PluginSelector, PluginUnavailable
+from fabrikit.kernel.plugins import PluginSelector
 from fabrikit.kernel.security import SecurityContext
 
 from .sdk import (
@@ -56,19 +55,13 @@ class TenantResolverService:
         self._selector = selector
 
     async def _call(self, fn: Callable[[TenantResolverPlugin], Awaitable[R]]) -> R:
-        try:
-            plugin = await self._selector.get()
-        except PluginNotFound as exc:
-            raise NoPluginAvailable(str(exc)) from None
-        except PluginUnavailable as exc:
-            raise ServiceUnavailable(str(exc)) from None
-        try:
-            return await fn(plugin)
-        except DomainError:
-            raise
-        except Exception as exc:
-            self._selector.invalidate()
-            raise TenantResolverInternal(f"tenant plugin failed: {type(exc).__name__}") from exc
+        return await self._selector.call(
+            fn,
+            not_found=NoPluginAvailable,
+            unavailable=ServiceUnavailable,
+            internal=TenantResolverInternal,
+            label="tenant",
+        )
 
     async def get_tenant(self, ctx: SecurityContext, tenant_id: UUID) -> TenantInfo:
         return await self._call(lambda p: p.get_tenant(ctx, tenant_id))
