@@ -81,4 +81,3 @@ def test_pure_kernel_packages_import_with_web_db_http_blocked(package: str) -> N
     )
     result = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
-

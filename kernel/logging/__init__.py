@@ -8,11 +8,12 @@ from ._configure import (
     reset_logging,
 )
 from ._context import bind_context, bound_context, clear_context, get_context, get_logger, unbind_context
-from ._fast import FastLogger, get_fast_logger
+from ._fast import BatchedLogger, FastLogger, get_batched_logger, get_fast_logger
 from ._processors import json_renderer, redact_event
 
 __all__ = [
     "THIRD_PARTY_LOGGERS",
+    "BatchedLogger",
     "FastLogger",
     "LogFormat",
     "bind_context",
@@ -20,6 +21,7 @@ __all__ = [
     "clear_context",
     "configure_logging",
     "configure_logging_from_config",
+    "get_batched_logger",
     "get_context",
     "get_fast_logger",
     "get_logger",

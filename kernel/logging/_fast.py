@@ -11,6 +11,8 @@ filters, a rotating file, ``exc_info``/``stack_info``) it hands the call to stru
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 from collections.abc import MutableMapping
 from typing import Any
@@ -91,7 +93,24 @@ def _write(handler: logging.Handler, line: str, record: logging.LogRecord | None
         handler.release()
 
 
-def _emit(logger: logging.Logger, name: str, level: int, method: str, event: str, kw: dict[str, Any]) -> bool:
+def _write_lines(handler: logging.Handler, lines: list[str]) -> None:
+    terminator: str = handler.terminator  # type: ignore[attr-defined]
+    _write(handler, terminator.join(lines), None)
+
+
+# Lines of one batch, per handler, while a BatchedLogger flushes: written with one call each.
+_Sink = dict[logging.Handler, list[str]]
+
+
+def _emit(
+    logger: logging.Logger,
+    name: str,
+    level: int,
+    method: str,
+    event: str,
+    kw: dict[str, Any],
+    sink: _Sink | None = None,
+) -> bool:
     """The line through the fast route; False when it must take structlog's."""
     pipeline = _pipeline
     if pipeline is None or not _SLOW_KEYS.isdisjoint(kw) or not pipeline.intact():
@@ -119,7 +138,11 @@ def _emit(logger: logging.Logger, name: str, level: int, method: str, event: str
             and type(formatter) is FastFormatter
             and not handler.filters
         ):
-            _write(handler, formatter.render_event(method, event_dict), None)
+            line = formatter.render_event(method, event_dict)
+            if sink is None:
+                _write(handler, line, None)
+            else:
+                sink.setdefault(handler, []).append(line)
         else:  # e.g. the rotating file: its rollover needs the record
             if record is None:
                 record = make_record(name, level, method, event_dict)
@@ -160,3 +183,69 @@ class FastLogger:
 def get_fast_logger(name: str) -> FastLogger:
     """A logger for lines written on every request; same output as ``get_logger(name)``, fewer calls."""
     return FastLogger(name)
+
+
+class BatchedLogger:
+    """A ``FastLogger`` whose lines leave at the end of the event-loop iteration, many per write.
+
+    For a line per request (the access log): under load one loop iteration finishes many requests. Rendering
+    their lines together keeps that code hot in the CPU caches, and one ``write`` + ``flush`` carries them all;
+    measured in ``bench/gateway.py`` this cost a third of the per-line CPU. Each line is rendered in the context
+    it was logged from (its request's bound ids), by the same pipeline as ``FastLogger``, in order. Lines are
+    late by at most one loop iteration; without a running loop a line is written at once.
+    """
+
+    __slots__ = ("_fast", "_pending")
+
+    def __init__(self, name: str) -> None:
+        self._fast = FastLogger(name)
+        self._pending: list[tuple[int, str, str, dict[str, Any], contextvars.Context]] = []
+
+    @property
+    def name(self) -> str:
+        return self._fast.name
+
+    def _defer(self, level: int, method: str, event: str, kw: dict[str, Any]) -> None:
+        pending = self._pending
+        if not pending:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush)
+            except RuntimeError:  # no loop: nothing would flush later
+                pending.append((level, method, event, kw, contextvars.copy_context()))
+                self.flush()
+                return
+        # copy_context is O(1) (the context is an immutable map): the request's bound ids, as they are now.
+        pending.append((level, method, event, kw, contextvars.copy_context()))
+
+    def flush(self) -> None:
+        """Write every pending line now (also called on shutdown)."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        fast = self._fast
+        sink: _Sink = {}
+        for level, method, event, kw, ctx in pending:
+            if not ctx.run(_emit, fast._stdlib, fast.name, level, method, event, kw, sink):
+                ctx.run(getattr(fast._slow, method), event, **kw)
+        for handler, lines in sink.items():
+            _write_lines(handler, lines)
+
+    def debug(self, event: str, **kw: Any) -> None:
+        self._defer(logging.DEBUG, "debug", event, kw)
+
+    def info(self, event: str, **kw: Any) -> None:
+        self._defer(logging.INFO, "info", event, kw)
+
+    def warning(self, event: str, **kw: Any) -> None:
+        self._defer(logging.WARNING, "warning", event, kw)
+
+    def error(self, event: str, **kw: Any) -> None:
+        self._defer(logging.ERROR, "error", event, kw)
+
+    def __repr__(self) -> str:
+        return f"<BatchedLogger {self.name!r}>"
+
+
+def get_batched_logger(name: str) -> BatchedLogger:
+    """A logger for a line per request whose lines may leave at the end of the loop iteration."""
+    return BatchedLogger(name)

@@ -45,14 +45,18 @@ def redact_event(
     sensitive = SENSITIVE_KEYS
     for key, value in event_dict.items():  # values are replaced in place; the key set never changes
         cls = type(value)
+        if cls is str:  # most values: the cheapest route first
+            if key in _STRUCTURAL_KEYS:
+                continue
+            if key == "event" or not (sensitive[key] if type(key) is str else is_sensitive_key(key)):
+                if "earer" in value or "Basic" in value or "://" in value or "=" in value:
+                    event_dict[key] = redact_string(value)
+            else:
+                event_dict[key] = REDACTED
+            continue
         if value is None or cls is int or cls is float or cls is bool or key in _STRUCTURAL_KEYS:
             continue  # numbers are never secrets, whatever the key (`max_tokens: 4096`)
-        if cls is str and (
-            key == "event" or not (sensitive[key] if type(key) is str else is_sensitive_key(key))
-        ):
-            if "earer" in value or "Basic" in value or "://" in value or "=" in value:
-                event_dict[key] = redact_string(value)
-        elif key == "event":
+        if key == "event":
             event_dict[key] = REDACTED if isinstance(value, Secret) else _text(value)
         elif is_sensitive_key(key):
             if not isinstance(value, bool | int | float):

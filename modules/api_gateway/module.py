@@ -10,6 +10,7 @@ from fabrikit.kernel.http import OpenApiSource, RestHost, RestRegistrar
 from fabrikit.modules.authn_resolver.sdk import AuthnResolverClient
 
 from .api.app import build_app
+from .api.outer import flush_access_log
 from .api.state import GatewayState
 from .config import GatewayConfig
 from .infra.metrics import metrics_payload
@@ -93,3 +94,4 @@ class ApiGateway(Module):
             self.state.shutting_down.set()
         if self.server is not None:
             await self.server.stop()
+        flush_access_log()  # the last requests' lines, before the kernel moves on

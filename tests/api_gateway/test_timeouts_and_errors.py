@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.api_gateway.test_chain_order import assert_problem
 from tests.support.gateway import AUTH, gateway
 
@@ -21,6 +23,20 @@ async def test_slow_handler_gets_504_but_a_stream_outliving_the_timeout_is_not_c
         assert s.headers["content-type"].startswith("text/event-stream")
         data = [line[len("data: ") :] for line in s.text.splitlines() if line.startswith("data: ")]
         assert data == [f"tick {i}" for i in range(8)] + ["done"]
+
+
+async def test_an_operation_timeout_overrides_the_default_both_ways() -> None:
+    async with gateway(gw={"defaults": {"timeout_s": 0.4}}) as h:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        r = await h.http.get("/gw-test/v1/slow-short", headers=AUTH)  # timeout_s=0.2 < default
+        elapsed = loop.time() - started
+        assert_problem(r, 504, "gateway_timeout")
+        assert 0.2 <= elapsed < 0.4, elapsed  # its own deadline, not the default's
+
+        r = await h.http.get("/gw-test/v1/unhurried", params={"seconds": 0.7}, headers=AUTH)  # timeout_s=0
+        assert r.status_code == 200, r.text
+        assert r.json() == {"slept": 0.7}
 
 
 async def test_unhandled_exception_is_a_generic_500_problem() -> None:

@@ -124,6 +124,16 @@ class GwTest(Module):
             await asyncio.sleep(30)
             return {"ok": True}
 
+        @get("/slow-short", opt=authenticated("gw_test.slow_short", timeout_s=0.2))
+        async def slow_short() -> dict[str, Any]:
+            await asyncio.sleep(30)
+            return {"ok": True}
+
+        @get("/unhurried", opt=authenticated("gw_test.unhurried", timeout_s=0))
+        async def unhurried(seconds: FromQuery[float] = 0.5) -> dict[str, Any]:
+            await asyncio.sleep(seconds)
+            return {"slept": seconds}
+
         @get("/boom", opt=authenticated("gw_test.boom"))
         async def boom() -> dict[str, Any]:
             raise RuntimeError("kaboom with a secret s3cr3t")
@@ -200,6 +210,8 @@ class GwTest(Module):
                     upload,
                     create_item,
                     slow,
+                    slow_short,
+                    unhurried,
                     boom,
                     busy,
                     stream,

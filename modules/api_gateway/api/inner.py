@@ -5,8 +5,8 @@ Body limit → content type → rate limit → authentication → scopes.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
+from uuid import UUID
 
 import structlog
 
@@ -145,7 +145,7 @@ class OperationMiddleware:
             )
             return
         # Every answer of a limited operation carries its rate-limit state (P-6.3.2), rejections included.
-        extra = rate_limit_headers(bucket)
+        extra = rate_limit_headers(bucket, refill=False)  # try_take just refilled it
         in_flight = plan.in_flight
         if not in_flight.try_acquire():
             await send_problem(
@@ -167,7 +167,7 @@ class OperationMiddleware:
                 return
             scope[SECURITY_SCOPE_KEY] = ctx
             if not ctx.is_anonymous:
-                ids = scope[IDS_KEY] = (str(ctx.subject_id), str(ctx.subject_tenant_id))
+                ids = scope[IDS_KEY] = _ids_text(ctx.subject_id, ctx.subject_tenant_id)
                 structlog.contextvars.bind_contextvars(tenant_id=ids[1], subject_id=ids[0])
             # 10. scopes
             if (op.scopes or self.rules) and not await self._check_scopes(scope, op, ctx, send):
@@ -177,13 +177,9 @@ class OperationMiddleware:
             in_flight.release()
 
     def _apply_timeout(self, scope: Scope, timeout_s: float) -> None:
-        cm = scope.get(TIMEOUT_KEY)
-        if cm is None:
-            return
-        if timeout_s <= 0:
-            cm.reschedule(None)
-        else:
-            cm.reschedule(scope.get(START_KEY, asyncio.get_running_loop().time()) + timeout_s)
+        deadline = scope.get(TIMEOUT_KEY)
+        if deadline is not None:
+            deadline.move(scope[START_KEY] + timeout_s if timeout_s > 0 else None)
 
     async def _authenticate(
         self, scope: Scope, op: Operation, authorization: str | None, send: Send
@@ -260,6 +256,26 @@ class OperationMiddleware:
             )
             return False
         return True
+
+
+class _IdsText(dict[tuple[UUID, UUID], tuple[str, str]]):
+    """The caller's ids as logged, remembered: ``str(UUID)`` runs Python code, and callers repeat. Bounded."""
+
+    limit = 4096
+
+    def __missing__(self, key: tuple[UUID, UUID]) -> tuple[str, str]:
+        text = (str(key[0]), str(key[1]))
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = text
+        return text
+
+
+_IDS = _IdsText()
+
+
+def _ids_text(subject_id: UUID, tenant_id: UUID) -> tuple[str, str]:
+    return _IDS[subject_id, tenant_id]
 
 
 def _counting_receive(receive: Receive, limit: int) -> Receive:

@@ -12,15 +12,22 @@ from typing import TYPE_CHECKING
 import structlog
 
 from fabrikit.kernel.http import SECURITY_SCOPE_KEY, accept_request_id, bind_request
-from fabrikit.kernel.logging import get_fast_logger
+from fabrikit.kernel.logging import get_batched_logger
 
 from .asgi import ASGIApp, Message, Receive, Scope, Send, header, send_problem
+from .deadlines import Deadline, Deadlines
 
 if TYPE_CHECKING:
     from .state import GatewayState
 
-# One line per request: the logger that skips structlog's plumbing when the configuration allows (same line).
-_access = get_fast_logger("fabrikit.access")
+# One line per request: lines of one loop iteration are rendered and written together (same lines).
+_access = get_batched_logger("fabrikit.access")
+
+
+def flush_access_log() -> None:
+    _access.flush()
+
+
 _log = structlog.get_logger("fabrikit.api_gateway")
 TIMEOUT_KEY = "fabrikit.timeout"
 START_KEY = "fabrikit.started_at"
@@ -35,7 +42,7 @@ _BODY = "http.response.body"
 class _Exchange:
     """What the access log needs to know about one request/response."""
 
-    __slots__ = ("bytes_in", "bytes_out", "head", "logged", "started", "status", "user_agent")
+    __slots__ = ("bytes_in", "bytes_out", "deadline", "head", "logged", "started", "status", "user_agent")
 
     def __init__(self, started: float, user_agent: str | None) -> None:
         self.started = started
@@ -45,6 +52,7 @@ class _Exchange:
         self.bytes_out = 0
         self.head = False
         self.logged = False
+        self.deadline: Deadline | None = None
 
 
 class OuterMiddleware:
@@ -54,6 +62,7 @@ class OuterMiddleware:
         cfg = state.cfg
         self._cors = cfg.cors_enabled
         self._timeout_s = cfg.defaults.timeout_s or None
+        self._deadlines = Deadlines()
         self._access_log = cfg.access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -78,7 +87,7 @@ class OuterMiddleware:
         # Each request runs in its own task (a copy of the server's context), so binding is enough: nothing
         # bound here can leak into another request, and clear_contextvars() would copy the whole context.
         structlog.contextvars.bind_contextvars(request_id=request_id, trace_id=trace_id)
-        scope[START_KEY] = asyncio.get_running_loop().time()
+        scope[START_KEY] = started_at = asyncio.get_running_loop().time()
         ex = _Exchange(time.perf_counter(), user_agent.decode("latin-1") if user_agent is not None else None)
         rid = request_id.encode()
 
@@ -95,9 +104,8 @@ class OuterMiddleware:
             elif kind == _START:
                 ex.status = message["status"]
                 ex.head = True
-                cm = scope.get(TIMEOUT_KEY)
-                if cm is not None and not cm.expired():
-                    cm.reschedule(None)  # a started stream is never cut
+                if ex.deadline is not None:
+                    ex.deadline.release()  # a started stream is never cut
                 headers = list(message.get("headers", ()))
                 extra = scope.get(EXTRA_HEADERS_KEY)
                 if extra:
@@ -142,11 +150,13 @@ class OuterMiddleware:
             ):
                 await st.answer_preflight(scope, origin, send_wrapper)
                 return
-            async with asyncio.timeout(self._timeout_s) as cm:
-                scope[TIMEOUT_KEY] = cm
-                await self.app(scope, receive_wrapper, send_wrapper)
-        except TimeoutError:
-            if ex.head:
+            timeout = self._timeout_s
+            ex.deadline = scope[TIMEOUT_KEY] = self._deadlines.watch(
+                started_at + timeout if timeout is not None else None
+            )
+            await self.app(scope, receive_wrapper, send_wrapper)
+        except asyncio.CancelledError:
+            if ex.head or ex.deadline is None or not ex.deadline.cancelled_by_me():
                 raise
             _log.warning("request_timeout", path=scope["path"])
             await send_problem(
@@ -159,6 +169,8 @@ class OuterMiddleware:
                     send_wrapper, 500, "internal", "Internal Server Error", "An internal error occurred."
                 )
         finally:
+            if ex.deadline is not None:
+                ex.deadline.release()
             if not ex.logged:
                 self._log_access(scope, ex)
 

@@ -62,11 +62,13 @@ class InFlight:
         self.current = max(0, self.current - 1)
 
 
-def rate_limit_headers(bucket: TokenBucket) -> list[tuple[bytes, bytes]]:
-    """RateLimit-* and X-RateLimit-* (P-6.3.2) from one look at the bucket (this runs for every request)."""
-    bucket._refill()
+def rate_limit_headers(bucket: TokenBucket, *, refill: bool = True) -> list[tuple[bytes, bytes]]:
+    """RateLimit-* and X-RateLimit-* (P-6.3.2) from one look at the bucket (this runs for every request);
+    ``refill=False`` right after ``try_take``, which refilled it."""
+    if refill:
+        bucket._refill()
     tokens = bucket.tokens
-    remaining = str(int(tokens)).encode()
+    remaining = b"%d" % tokens
     reset = b"0" if tokens >= 1.0 else str(max(1, math.ceil((1.0 - tokens) / bucket.rps))).encode()
     limit = bucket.limit_header
     return [

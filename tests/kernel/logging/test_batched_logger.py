@@ -1,0 +1,134 @@
+"""``get_batched_logger``: the lines of one loop iteration leave together, each exactly as ``get_fast_logger``
+would have written it, in order, with the context it was logged from."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import structlog
+
+from fabrikit.kernel.logging import (
+    bind_context,
+    clear_context,
+    get_batched_logger,
+    get_fast_logger,
+    reset_logging,
+)
+from fabrikit.kernel.security import REDACTED
+from tests.kernel.logging.test_fast_paths import _configure
+
+
+class _CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, s: str) -> int:
+        self.writes += 1
+        return super().write(s)
+
+
+@pytest.fixture(autouse=True)
+def _clean_logging() -> Iterator[None]:
+    clear_context()
+    yield
+    clear_context()
+    reset_logging()
+
+
+def _lines(out: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.getvalue().split("\n") if line.strip()]
+
+
+async def test_lines_of_one_iteration_are_written_together_after_it() -> None:
+    out = _CountingStream()
+    _configure(format="json", stream=out)
+    log = get_batched_logger("fabrikit.access")
+    for i in range(5):
+        log.info("http_request", i=i)
+    assert out.getvalue() == ""  # not yet: at the end of this loop iteration
+    await asyncio.sleep(0)
+    assert [line["i"] for line in _lines(out)] == [0, 1, 2, 3, 4]
+    assert out.writes == 1
+
+
+async def test_each_line_carries_the_context_it_was_logged_from() -> None:
+    out = io.StringIO()
+    _configure(format="json", stream=out)
+    log = get_batched_logger("fabrikit.access")
+
+    async def request(rid: str) -> None:
+        bind_context(request_id=rid)  # each task runs in its own copy of the context
+        log.info("http_request", path=f"/{rid}")
+
+    await asyncio.gather(request("a"), request("b"), request("c"))
+    bind_context(request_id="outer")
+    await asyncio.sleep(0)
+    assert [(line["request_id"], line["path"]) for line in _lines(out)] == [
+        ("a", "/a"),
+        ("b", "/b"),
+        ("c", "/c"),
+    ]
+
+
+async def test_a_batched_line_equals_the_fast_line() -> None:
+    out = io.StringIO()
+    _configure(format="json", stream=out)
+    bind_context(request_id="req-1", tenant_id="t-1")
+    fields = {"method": "GET", "path": "/v1/x?token=abc", "status": 200, "authorization": "Bearer abcdefgh"}
+    get_fast_logger("fabrikit.access").info("http_request", **fields)
+    get_batched_logger("fabrikit.access").info("http_request", **fields)
+    await asyncio.sleep(0)
+    fast, batched = _lines(out)
+    fast.pop("timestamp"), batched.pop("timestamp")
+    assert list(fast.items()) == list(batched.items())
+    assert batched["authorization"] == REDACTED
+    assert "abc" not in batched["path"]
+
+
+async def test_levels_apply() -> None:
+    out = io.StringIO()
+    _configure(format="json", stream=out, levels={"fabrikit.access": "warning"})
+    log = get_batched_logger("fabrikit.access")
+    log.debug("hidden_debug")
+    log.info("hidden_info")
+    log.warning("shown_warning")
+    log.error("shown_error")
+    await asyncio.sleep(0)
+    assert [line["event"] for line in _lines(out)] == ["shown_warning", "shown_error"]
+
+
+async def test_capture_logs_sees_batched_lines() -> None:
+    out = io.StringIO()
+    _configure(format="json", stream=out)
+    log = get_batched_logger("fabrikit.access")
+    with structlog.testing.capture_logs() as captured:
+        bind_context(request_id="r-9")
+        log.info("captured_line", status=200)
+        clear_context()
+        log.flush()
+    assert captured == [{"status": 200, "event": "captured_line", "log_level": "info"}]
+    assert out.getvalue() == ""
+
+
+def test_without_a_running_loop_a_line_is_written_at_once() -> None:
+    out = io.StringIO()
+    _configure(format="json", stream=out)
+    get_batched_logger("fabrikit.access").info("no_loop", n=1)
+    assert [line["n"] for line in _lines(out)] == [1]
+
+
+async def test_flush_writes_pending_lines_now() -> None:
+    out = io.StringIO()
+    _configure(format="json", stream=out)
+    log = get_batched_logger("fabrikit.access")
+    log.info("pending")
+    log.flush()
+    assert [line["event"] for line in _lines(out)] == ["pending"]
+    await asyncio.sleep(0)  # the scheduled flush finds nothing left
+    assert len(_lines(out)) == 1
