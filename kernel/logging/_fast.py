@@ -19,7 +19,7 @@ from typing import Any
 
 import structlog
 
-from ._processors import merge_contextvars, redact_event
+from ._processors import merge_context_of, merge_contextvars, redact_event
 from ._stdlib import FastFormatter, make_record
 
 # Keys whose processors the fast route does not reimplement: those lines take structlog's route.
@@ -93,43 +93,37 @@ def _write(handler: logging.Handler, line: str, record: logging.LogRecord | None
         handler.release()
 
 
-def _write_lines(handler: logging.Handler, lines: list[str]) -> None:
-    terminator: str = handler.terminator  # type: ignore[attr-defined]
-    _write(handler, terminator.join(lines), None)
-
-
 # Lines of one batch, per handler, while a BatchedLogger flushes: written with one call each.
 _Sink = dict[logging.Handler, list[str]]
 
 
-def _emit(
-    logger: logging.Logger,
+def _drain(sink: _Sink) -> None:
+    """Each handler's collected lines in one write."""
+    for handler, lines in sink.items():
+        terminator: str = handler.terminator  # type: ignore[attr-defined]
+        _write(handler, terminator.join(lines), None)
+    sink.clear()
+
+
+def _route(logger: logging.Logger) -> _Pipeline | None:
+    """The installed pipeline when the fast route may write ``logger``'s lines, else None."""
+    pipeline = _pipeline
+    if pipeline is None or not pipeline.intact() or not _only_our_handlers(logger, pipeline.handlers):
+        return None
+    return pipeline
+
+
+def _deliver(
+    pipeline: _Pipeline,
     name: str,
     level: int,
     method: str,
-    event: str,
-    kw: dict[str, Any],
-    sink: _Sink | None = None,
-) -> bool:
-    """The line through the fast route; False when it must take structlog's."""
-    pipeline = _pipeline
-    if pipeline is None or not _SLOW_KEYS.isdisjoint(kw) or not pipeline.intact():
-        return False
-    if not logger.isEnabledFor(level):  # filter_by_level
-        return True
-    handlers = pipeline.handlers
-    if not _only_our_handlers(logger, handlers):
-        return False
-    # The processors of `_configure_structlog`, in order, on the dict structlog would build.
-    event_dict: MutableMapping[str, Any] = dict(kw)
-    event_dict["event"] = event
-    merge_contextvars(None, method, event_dict)
-    event_dict["level"] = method  # add_log_level (the fast route only takes the plain level names)
-    event_dict["logger"] = name  # add_logger_name
-    pipeline.stamper(None, method, event_dict)
-    redact_event(None, method, event_dict)
+    event_dict: MutableMapping[str, Any],
+    sink: _Sink | None,
+) -> None:
+    """The finished event to each handler: rendered by ours, as a record to any other."""
     record = None
-    for handler in handlers:
+    for handler in pipeline.handlers:
         if level < handler.level:
             continue
         formatter = handler.formatter
@@ -147,6 +141,28 @@ def _emit(
             if record is None:
                 record = make_record(name, level, method, event_dict)
             handler.handle(record)
+
+
+def _emit(logger: logging.Logger, name: str, level: int, method: str, event: str, kw: dict[str, Any]) -> bool:
+    """The line through the fast route; False when it must take structlog's."""
+    if not _SLOW_KEYS.isdisjoint(kw):
+        return False
+    pipeline = _pipeline
+    if pipeline is None or not pipeline.intact():
+        return False
+    if not logger.isEnabledFor(level):  # filter_by_level
+        return True
+    if not _only_our_handlers(logger, pipeline.handlers):
+        return False
+    # The processors of `_configure_structlog`, in order, on the dict structlog would build.
+    event_dict: MutableMapping[str, Any] = dict(kw)
+    event_dict["event"] = event
+    merge_contextvars(None, method, event_dict)
+    event_dict["level"] = method  # add_log_level (the fast route only takes the plain level names)
+    event_dict["logger"] = name  # add_logger_name
+    pipeline.stamper(None, method, event_dict)
+    redact_event(None, method, event_dict)
+    _deliver(pipeline, name, level, method, event_dict, None)
     return True
 
 
@@ -223,12 +239,35 @@ class BatchedLogger:
         if not pending:
             return
         fast = self._fast
+        logger, name = fast._stdlib, fast.name
+        pipeline = _route(logger)
+        if pipeline is None:
+            for _, method, event, kw, ctx in pending:
+                ctx.run(getattr(fast._slow, method), event, **kw)
+            return
+        # What `_emit` decides per line holds for the whole batch; the timestamp is the batch's write time.
+        stamp = pipeline.stamper(None, "info", {})
+        enabled: dict[int, bool] = {}
         sink: _Sink = {}
         for level, method, event, kw, ctx in pending:
-            if not ctx.run(_emit, fast._stdlib, fast.name, level, method, event, kw, sink):
+            if not _SLOW_KEYS.isdisjoint(kw):
+                _drain(sink)  # keep the order
                 ctx.run(getattr(fast._slow, method), event, **kw)
-        for handler, lines in sink.items():
-            _write_lines(handler, lines)
+                continue
+            on = enabled.get(level)
+            if on is None:
+                on = enabled[level] = logger.isEnabledFor(level)
+            if not on:
+                continue
+            event_dict: MutableMapping[str, Any] = dict(kw)
+            event_dict["event"] = event
+            merge_context_of(ctx, event_dict)
+            event_dict["level"] = method
+            event_dict["logger"] = name
+            event_dict.update(stamp)
+            redact_event(None, method, event_dict)
+            _deliver(pipeline, name, level, method, event_dict, sink)
+        _drain(sink)
 
     def debug(self, event: str, **kw: Any) -> None:
         self._defer(logging.DEBUG, "debug", event, kw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 from collections.abc import MutableMapping
 from typing import Any
@@ -29,6 +30,17 @@ def merge_contextvars(
         if value is not Ellipsis:  # structlog's "unbound" marker
             event_dict.setdefault(name[_PREFIX_LEN:], value)
     return event_dict
+
+
+def merge_context_of(context: contextvars.Context, event_dict: MutableMapping[str, Any]) -> None:
+    """``merge_contextvars`` for the given context instead of the current one (lines logged earlier)."""
+    if _VARS is None:
+        context.run(structlog.contextvars.merge_contextvars, None, "", event_dict)
+        return
+    for name, var in tuple(_VARS.items()):
+        value = context.get(var, Ellipsis)
+        if value is not Ellipsis:
+            event_dict.setdefault(name[_PREFIX_LEN:], value)
 
 
 # Keys structlog and ProcessorFormatter own; their values are never user data.

@@ -132,3 +132,20 @@ async def test_flush_writes_pending_lines_now() -> None:
     assert [line["event"] for line in _lines(out)] == ["pending"]
     await asyncio.sleep(0)  # the scheduled flush finds nothing left
     assert len(_lines(out)) == 1
+
+
+async def test_a_line_for_structlogs_route_keeps_its_place_in_the_batch() -> None:
+    out = io.StringIO()
+    _configure(format="json", stream=out)
+    log = get_batched_logger("fabrikit.access")
+    log.info("first")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        log.error("second", exc_info=exc)  # exc_info: structlog's own route
+    log.info("third")
+    await asyncio.sleep(0)
+    lines = _lines(out)
+    assert [line["event"] for line in lines] == ["first", "second", "third"]
+    assert "RuntimeError: boom" in lines[1]["exception"]
+    assert all(line["timestamp"].endswith("Z") for line in lines)
