@@ -7,7 +7,15 @@ from ._configure import (
     configure_logging_from_config,
     reset_logging,
 )
-from ._context import bind_context, bound_context, clear_context, get_context, get_logger, unbind_context
+from ._context import (
+    bind_context,
+    bound_context,
+    clear_context,
+    context_setter,
+    get_context,
+    get_logger,
+    unbind_context,
+)
 from ._fast import BatchedLogger, FastLogger, get_batched_logger, get_fast_logger
 from ._processors import json_renderer, redact_event
 
@@ -21,6 +29,7 @@ __all__ = [
     "clear_context",
     "configure_logging",
     "configure_logging_from_config",
+    "context_setter",
     "get_batched_logger",
     "get_context",
     "get_fast_logger",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextvars
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -41,3 +42,28 @@ def bound_context(**kv: Any) -> Iterator[None]:
     """Bind key/values for the duration of a ``with`` block, restoring the previous values afterwards."""
     with structlog.contextvars.bound_contextvars(**kv):
         yield
+
+
+def context_setter(*keys: str) -> Callable[..., None]:
+    """``bind_context`` for a fixed set of keys, for a hot path: ``set_ids = context_setter("request_id",
+    "trace_id")`` once, then ``set_ids(rid, tid)`` per request. It sets structlog's own context variables
+    directly instead of looking each key up by name on every call."""
+    registry: dict[str, contextvars.ContextVar[Any]] | None = getattr(
+        structlog.contextvars, "_CONTEXT_VARS", None
+    )
+    prefix = getattr(structlog.contextvars, "STRUCTLOG_KEY_PREFIX", None)
+    if registry is None or prefix is None:  # a structlog without the registry: its public API
+
+        def bind_values(*values: Any) -> None:
+            structlog.contextvars.bind_contextvars(**dict(zip(keys, values, strict=True)))
+
+        return bind_values
+    # Bound once in a throwaway context: structlog creates and registers the variables, nothing leaks.
+    contextvars.Context().run(structlog.contextvars.bind_contextvars, **dict.fromkeys(keys))
+    variables = tuple(registry[prefix + key] for key in keys)
+
+    def set_values(*values: Any) -> None:
+        for var, value in zip(variables, values, strict=True):
+            var.set(value)
+
+    return set_values

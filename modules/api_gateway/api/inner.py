@@ -12,6 +12,7 @@ import structlog
 
 from fabrikit.kernel.errors import DomainError, Unavailable
 from fabrikit.kernel.http import SECURITY_SCOPE_KEY, Operation, operation_of
+from fabrikit.kernel.logging import context_setter
 from fabrikit.kernel.security import DEFAULT_SUBJECT_ID, DEFAULT_TENANT_ID, SecurityContext
 from fabrikit.modules.authn_resolver.sdk import AuthnResolverClient, Unauthorized
 
@@ -25,6 +26,7 @@ from .state import GatewayState
 _log = structlog.get_logger("fabrikit.api_gateway")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _WWW = ((b"www-authenticate", b"Bearer"),)
+_bind_caller_ids = context_setter("tenant_id", "subject_id")
 
 
 class PayloadTooLarge(DomainError):
@@ -168,7 +170,7 @@ class OperationMiddleware:
             scope[SECURITY_SCOPE_KEY] = ctx
             if not ctx.is_anonymous:
                 ids = scope[IDS_KEY] = _ids_text(ctx.subject_id, ctx.subject_tenant_id)
-                structlog.contextvars.bind_contextvars(tenant_id=ids[1], subject_id=ids[0])
+                _bind_caller_ids(ids[1], ids[0])
             # 10. scopes
             if (op.scopes or self.rules) and not await self._check_scopes(scope, op, ctx, send):
                 return

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from fabrikit.kernel.http import SECURITY_SCOPE_KEY, accept_request_id, bind_request
-from fabrikit.kernel.logging import get_batched_logger
+from fabrikit.kernel.logging import context_setter, get_batched_logger
 
 from .asgi import ASGIApp, Message, Receive, Scope, Send, header, send_problem
 from .deadlines import Deadline, Deadlines
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 # One line per request: lines of one loop iteration are rendered and written together (same lines).
 _access = get_batched_logger("fabrikit.access")
+_bind_request_ids = context_setter("request_id", "trace_id")
 
 
 def flush_access_log() -> None:
@@ -86,7 +87,7 @@ class OuterMiddleware:
         trace_id = bind_request(request_id, traceparent)
         # Each request runs in its own task (a copy of the server's context), so binding is enough: nothing
         # bound here can leak into another request, and clear_contextvars() would copy the whole context.
-        structlog.contextvars.bind_contextvars(request_id=request_id, trace_id=trace_id)
+        _bind_request_ids(request_id, trace_id)
         scope[START_KEY] = started_at = asyncio.get_running_loop().time()
         ex = _Exchange(time.perf_counter(), user_agent.decode("latin-1") if user_agent is not None else None)
         rid = request_id.encode()

@@ -1,5 +1,6 @@
 """``get_batched_logger``: the lines of one loop iteration leave together, each exactly as ``get_fast_logger``
-would have written it, in order, with the context it was logged from."""
+would have written it, in order, with the context it was logged from; ``context_setter`` binds like
+``bind_context``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import structlog
 from fabrikit.kernel.logging import (
     bind_context,
     clear_context,
+    context_setter,
     get_batched_logger,
     get_fast_logger,
     reset_logging,
@@ -149,3 +151,25 @@ async def test_a_line_for_structlogs_route_keeps_its_place_in_the_batch() -> Non
     assert [line["event"] for line in lines] == ["first", "second", "third"]
     assert "RuntimeError: boom" in lines[1]["exception"]
     assert all(line["timestamp"].endswith("Z") for line in lines)
+
+
+async def test_context_setter_binds_like_bind_context_and_stays_in_its_task() -> None:
+    out = io.StringIO()
+    _configure(format="json", stream=out)
+    set_ids = context_setter("request_id", "tenant_id")
+    log = get_fast_logger("fabrikit.access")
+
+    async def request(rid: str) -> None:
+        set_ids(rid, f"t-{rid}")
+        log.info("line")
+
+    await asyncio.gather(request("a"), request("b"))
+    log.info("outside")  # the tasks' values never reached this context
+    lines = _lines(out)
+    assert [(line.get("request_id"), line.get("tenant_id")) for line in lines] == [
+        ("a", "t-a"),
+        ("b", "t-b"),
+        (None, None),
+    ]
+    with pytest.raises(ValueError):
+        set_ids("only-one")
