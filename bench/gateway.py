@@ -239,9 +239,9 @@ async def main() -> None:
             all_results[kind].append(r)
             if kind not in best or r.rps > best[kind].rps:
                 best[kind] = r
-    import uvicorn.config
+    import uvicorn
 
-    http = "httptools" if uvicorn.config.HTTP_PROTOCOLS and _has("httptools") else "h11"
+    http = "httptools" if _has("httptools") else "h11"
     print(f"uvicorn {uvicorn.__version__}, HTTP parser {http} (both servers, 'auto' setting)")
     bare, gw, nolog = best["bare"], best["gateway"], best["gateway-nolog"]
     ratio = gw.rps / bare.rps
