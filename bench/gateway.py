@@ -1,10 +1,10 @@
 """P-6 gateway overhead: requests/s of a trivial authenticated GET through the full api-gateway chain versus the
 same handler in a bare Litestar app, both on uvicorn with the same settings, measured in the same run.
 
-Each server runs in its own process (one core each way: the load generator does not steal the server's loop).
-The load generator keeps ``CONCURRENCY`` keep-alive connections busy with aiohttp until ``REQUESTS`` answers or
-``MAX_SECONDS`` passed. Rounds alternate bare / gateway so that machine noise hits both alike; the best round of
-each counts. Run: ``.venv/bin/python bench/gateway.py``. The last line is one JSON object for CI.
+Each server runs in its own process (the load generator does not share the server's loop); all three (bare,
+gateway, gateway without its access log) are up together and take turns: ``CYCLES`` times, each gets a slice of
+``SLICE`` requests over ``CONCURRENCY`` keep-alive aiohttp connections. The ratio is of the totals; the per-cycle
+ratios show the spread. Run: ``.venv/bin/python bench/gateway.py``. The last line is one JSON object for CI.
 """
 
 from __future__ import annotations
@@ -17,18 +17,17 @@ import socket
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
 CONCURRENCY = 20
-# Rounds of about a second each: shorter ones let a lucky or unlucky scheduler slice decide the ratio.
-REQUESTS = 10000
-WARMUP = 500
-MAX_SECONDS = 20.0
-# The machine is shared and noisy: more rounds give the best-of statistic a fair chance on both sides.
-ROUNDS = 5
+WARMUP = 1000
+# Slices of about a tenth of a second per server, taken in turns: the machine's speed drifts by a third from
+# one second to the next (a shared host), so only fine-grained turns compare the servers fairly.
+SLICE = 1000
+CYCLES = 40
 TARGET = 0.7
 PATH = "/bench/v1/hello"
 HEADERS = {"Authorization": "Bearer bench-token"}
@@ -121,18 +120,28 @@ def _child(kind: str, port: int) -> None:
 
 # ---------------------------------------------------------------- load generator (this process)
 @dataclass
-class Result:
+class Tally:
+    """One server's slices, summed."""
+
     kind: str
-    requests: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-    cpu_us: float  # server CPU time per request (user + system), robust against a busy machine
+    requests: int = 0
+    seconds: float = 0.0
+    cpu: float = 0.0  # server CPU seconds (user + system) during its slices
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+    slice_rps: list[float] = field(default_factory=list)
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def cpu_us(self) -> float:
+        return self.cpu / self.requests * 1e6
+
+    def percentile_ms(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -166,11 +175,10 @@ async def _load(session: aiohttp.ClientSession, url: str, total: int) -> tuple[l
     errors = 0
     remaining = total
     started = time.perf_counter()
-    deadline = started + MAX_SECONDS
 
     async def worker() -> None:
         nonlocal remaining, errors
-        while remaining > 0 and time.perf_counter() < deadline:
+        while remaining > 0:
             remaining -= 1
             t = time.perf_counter()
             async with session.get(url, headers=HEADERS) as r:
@@ -183,33 +191,41 @@ async def _load(session: aiohttp.ClientSession, url: str, total: int) -> tuple[l
     return latencies, errors, time.perf_counter() - started
 
 
-async def measure(kind: str) -> Result:
-    port = _free_port()
-    proc = multiprocessing.get_context("spawn").Process(target=_child, args=(kind, port), daemon=True)
-    proc.start()
-    url = f"http://127.0.0.1:{port}{PATH}"
-    try:
-        connector = aiohttp.TCPConnector(limit=CONCURRENCY, force_close=False)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            await _wait_up(session, url)
-            await _load(session, url, WARMUP)
-            assert proc.pid is not None
-            cpu0 = _cpu_seconds(proc.pid)
-            latencies, errors, seconds = await _load(session, url, REQUESTS)
-            cpu = _cpu_seconds(proc.pid) - cpu0
-    finally:
-        proc.terminate()
-        proc.join(10)
-    latencies.sort()
-    return Result(
-        kind,
-        len(latencies),
-        seconds,
-        statistics.median(latencies) * 1000,
-        latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        errors,
-        cpu / max(len(latencies), 1) * 1e6,
-    )
+class _Server:
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}{PATH}"
+        self.proc = multiprocessing.get_context("spawn").Process(
+            target=_child, args=(kind, self.port), daemon=True
+        )
+        self.session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        self.proc.start()
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY))
+        await _wait_up(self.session, self.url)
+        await _load(self.session, self.url, WARMUP)
+
+    async def slice(self, tally: Tally) -> float:
+        """One slice of load; returns its requests/s."""
+        assert self.session is not None
+        assert self.proc.pid is not None
+        cpu0 = _cpu_seconds(self.proc.pid)
+        latencies, errors, seconds = await _load(self.session, self.url, SLICE)
+        tally.cpu += _cpu_seconds(self.proc.pid) - cpu0
+        tally.requests += len(latencies)
+        tally.seconds += seconds
+        tally.errors += errors
+        tally.latencies += latencies
+        tally.slice_rps.append(len(latencies) / seconds)
+        return len(latencies) / seconds
+
+    async def stop(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        self.proc.terminate()
+        self.proc.join(10)
 
 
 def _has(module: str) -> bool:
@@ -219,48 +235,54 @@ def _has(module: str) -> bool:
 
 
 async def main() -> None:
-    kinds = ("bare", "gateway", "gateway-nolog")
-    best: dict[str, Result] = {}
-    all_results: dict[str, list[Result]] = {k: [] for k in kinds}
-    print(
-        f"{'server':<14} {'round':>5} {'requests':>8} {'seconds':>8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'cpu us/req':>10} {'errors':>6}"
-    )
-    for rnd in range(1, ROUNDS + 1):
-        for kind in kinds:
-            r = await measure(kind)
-            print(
-                f"{kind:<14} {rnd:>5} {r.requests:>8} {r.seconds:>8.2f} {r.rps:>8.0f} {r.p50_ms:>7.2f} "
-                f"{r.p99_ms:>7.2f} {r.cpu_us:>10.0f} {r.errors:>6}",
-                flush=True,
-            )
-            if r.errors:
-                raise SystemExit(f"{kind}: {r.errors} requests failed")
-            all_results[kind].append(r)
-            if kind not in best or r.rps > best[kind].rps:
-                best[kind] = r
     import uvicorn
 
+    kinds = ("bare", "gateway", "gateway-nolog")
+    servers = [_Server(kind) for kind in kinds]
+    tallies = {kind: Tally(kind) for kind in kinds}
+    paired: list[float] = []
+    try:
+        for server in servers:
+            await server.start()
+        # All three servers are up together and take turns in short slices, so the machine's moods (another
+        # tenant on the host, the scheduler's placement) hit each of them alike.
+        for _ in range(CYCLES):
+            rates = {server.kind: await server.slice(tallies[server.kind]) for server in servers}
+            paired.append(rates["gateway"] / rates["bare"])
+    finally:
+        for server in servers:
+            await server.stop()
     http = "httptools" if _has("httptools") else "h11"
-    print(f"uvicorn {uvicorn.__version__}, HTTP parser {http} (both servers, 'auto' setting)")
-    bare, gw, nolog = best["bare"], best["gateway"], best["gateway-nolog"]
+    print(
+        f"uvicorn {uvicorn.__version__}, HTTP parser {http} (both, 'auto' setting); {CYCLES} cycles of "
+        f"{SLICE} requests per server, {CONCURRENCY} connections"
+    )
+    print(
+        f"{'server':<14} {'requests':>8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'cpu us/req':>10} {'errors':>6}"
+    )
+    for t in tallies.values():
+        print(
+            f"{t.kind:<14} {t.requests:>8} {t.rps:>8.0f} {t.percentile_ms(0.5):>7.2f} {t.percentile_ms(0.99):>7.2f} "
+            f"{t.cpu_us:>10.0f} {t.errors:>6}"
+        )
+        if t.errors:
+            raise SystemExit(f"{t.kind}: {t.errors} requests failed")
+    bare, gw, nolog = tallies["bare"], tallies["gateway"], tallies["gateway-nolog"]
     ratio = gw.rps / bare.rps
-    added = gw.p50_ms - bare.p50_ms
-    cpu = {k: min(r.cpu_us for r in all_results[k]) for k in kinds}
+    added = gw.percentile_ms(0.5) - bare.percentile_ms(0.5)
+    q = statistics.quantiles(paired, n=4)
     print(
-        f"server CPU per request (best round): bare {cpu['bare']:.0f} us, gateway {cpu['gateway']:.0f} us "
-        f"(ratio {cpu['bare'] / cpu['gateway']:.2f}), gateway without access log {cpu['gateway-nolog']:.0f} us "
-        f"(ratio {cpu['bare'] / cpu['gateway-nolog']:.2f})"
-    )
-    paired = [g.rps / b.rps for b, g in zip(all_results["bare"], all_results["gateway"], strict=True)]
-    print(
-        f"per-round ratio gateway/bare (back to back): {' '.join(f'{x:.2f}' for x in paired)}, "
-        f"median {statistics.median(paired):.2f}"
+        f"per-cycle ratio gateway/bare: median {statistics.median(paired):.2f}, quartiles {q[0]:.2f}-{q[2]:.2f}, "
+        f"range {min(paired):.2f}-{max(paired):.2f}"
     )
     print(
-        f"best: bare {bare.rps:.0f} req/s, gateway {gw.rps:.0f} req/s (ratio {ratio:.2f}, target {TARGET}), "
-        f"gateway without access log {nolog.rps:.0f} req/s (ratio {nolog.rps / bare.rps:.2f}); "
-        f"added p50 {added:.2f} ms"
+        f"server CPU per request: bare {bare.cpu_us:.0f} us, gateway {gw.cpu_us:.0f} us "
+        f"(ratio {bare.cpu_us / gw.cpu_us:.2f}), without access log {nolog.cpu_us:.0f} us "
+        f"(ratio {bare.cpu_us / nolog.cpu_us:.2f})"
+    )
+    print(
+        f"total: bare {bare.rps:.0f} req/s, gateway {gw.rps:.0f} req/s (ratio {ratio:.2f}, target {TARGET}), "
+        f"without access log {nolog.rps:.0f} req/s (ratio {nolog.rps / bare.rps:.2f}); added p50 {added:.2f} ms"
     )
     print(
         json.dumps(
@@ -272,7 +294,8 @@ async def main() -> None:
                 "target": TARGET,
                 "ok": ratio >= TARGET,
                 "added_p50_ms": round(added, 3),
-                "paired_median_ratio": round(statistics.median(paired), 3),
+                "cycle_median_ratio": round(statistics.median(paired), 3),
+                "cpu_ratio": round(bare.cpu_us / gw.cpu_us, 3),
             }
         )
     )
