@@ -16,7 +16,7 @@ import structlog
 from .._config.model import LOG_LEVELS, LogFileConfig, LoggingConfig
 from .._config.types import ByteSize
 from . import _fast
-from ._processors import json_renderer, merge_contextvars, redact_event
+from ._processors import encode_json, json_renderer, merge_contextvars, redact_event
 from ._stdlib import FastFormatter, RecordLoggerFactory, to_record
 
 LogFormat = Literal["auto", "json", "console"]
@@ -71,6 +71,7 @@ def _formatter(json_output: bool, colors: bool) -> FastFormatter:
     return FastFormatter(
         json_renderer() if json_output else structlog.dev.ConsoleRenderer(colors=colors),
         format_exceptions=json_output,
+        json_bytes=encode_json if json_output else None,
         foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *_shared_processors()],
     )
 

@@ -61,6 +61,14 @@ def context_setter(*keys: str) -> Callable[..., None]:
     # Bound once in a throwaway context: structlog creates and registers the variables, nothing leaks.
     contextvars.Context().run(structlog.contextvars.bind_contextvars, **dict.fromkeys(keys))
     variables = tuple(registry[prefix + key] for key in keys)
+    if len(variables) == 2:  # the request ids: unrolled, this runs on every request
+        first, second = variables
+
+        def set_two(a: Any, b: Any) -> None:
+            first.set(a)
+            second.set(b)
+
+        return set_two
 
     def set_values(*values: Any) -> None:
         for var, value in zip(variables, values, strict=True):

@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import structlog
 
-from ._processors import merge_context_of, merge_contextvars, redact_event
+from ._processors import context_keys, merge_context_of, merge_contextvars, redact_event
 from ._stdlib import FastFormatter, make_record
 
 # Keys whose processors the fast route does not reimplement: those lines take structlog's route.
@@ -111,6 +111,20 @@ def _route(logger: logging.Logger) -> _Pipeline | None:
     if pipeline is None or not pipeline.intact() or not _only_our_handlers(logger, pipeline.handlers):
         return None
     return pipeline
+
+
+def _json_stream(
+    pipeline: _Pipeline,
+) -> tuple[logging.StreamHandler[Any], Callable[[MutableMapping[str, Any]], bytes]] | None:
+    """The only handler and its JSON encoder, when the pipeline writes JSON to one plain stream."""
+    if len(pipeline.handlers) != 1:
+        return None
+    handler = pipeline.handlers[0]
+    formatter = handler.formatter
+    if type(handler) is not logging.StreamHandler or type(formatter) is not FastFormatter or handler.filters:
+        return None
+    encode = formatter.json_bytes
+    return (handler, encode) if encode is not None else None
 
 
 def _deliver(
@@ -247,11 +261,23 @@ class BatchedLogger:
             return
         # What `_emit` decides per line holds for the whole batch; the timestamp is the batch's write time.
         stamp = pipeline.stamper(None, "info", {})
+        keys = context_keys()
         enabled: dict[int, bool] = {}
+        # One JSON stream (the production set-up): each line straight to bytes, all joined into one write.
+        direct = _json_stream(pipeline)
+        chunks: list[bytes] = []
         sink: _Sink = {}
+
+        def drain() -> None:
+            if chunks:
+                handler = direct[0]  # type: ignore[index]
+                _write(handler, handler.terminator.encode().join(chunks).decode(), None)  # type: ignore[attr-defined]
+                chunks.clear()
+            _drain(sink)
+
         for level, method, event, kw, ctx in pending:
             if not _SLOW_KEYS.isdisjoint(kw):
-                _drain(sink)  # keep the order
+                drain()  # keep the order
                 ctx.run(getattr(fast._slow, method), event, **kw)
                 continue
             on = enabled.get(level)
@@ -261,13 +287,16 @@ class BatchedLogger:
                 continue
             event_dict: MutableMapping[str, Any] = dict(kw)
             event_dict["event"] = event
-            merge_context_of(ctx, event_dict)
+            merge_context_of(ctx, event_dict, keys)
             event_dict["level"] = method
             event_dict["logger"] = name
             event_dict.update(stamp)
             redact_event(None, method, event_dict)
-            _deliver(pipeline, name, level, method, event_dict, sink)
-        _drain(sink)
+            if direct is None:
+                _deliver(pipeline, name, level, method, event_dict, sink)
+            elif level >= direct[0].level:
+                chunks.append(direct[1](event_dict))
+        drain()
 
     def debug(self, event: str, **kw: Any) -> None:
         self._defer(logging.DEBUG, "debug", event, kw)

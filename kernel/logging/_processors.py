@@ -32,15 +32,28 @@ def merge_contextvars(
     return event_dict
 
 
-def merge_context_of(context: contextvars.Context, event_dict: MutableMapping[str, Any]) -> None:
-    """``merge_contextvars`` for the given context instead of the current one (lines logged earlier)."""
+ContextKeys = list[tuple[str, contextvars.ContextVar[Any]]]
+
+
+def context_keys() -> ContextKeys | None:
+    """Every key structlog's context may hold, with its variable (taken once for many lines); None when this
+    structlog keeps no registry."""
     if _VARS is None:
+        return None
+    return [(name[_PREFIX_LEN:], var) for name, var in tuple(_VARS.items())]
+
+
+def merge_context_of(
+    context: contextvars.Context, event_dict: MutableMapping[str, Any], keys: ContextKeys | None
+) -> None:
+    """``merge_contextvars`` for the given context instead of the current one (lines logged earlier)."""
+    if keys is None:
         context.run(structlog.contextvars.merge_contextvars, None, "", event_dict)
         return
-    for name, var in tuple(_VARS.items()):
+    for key, var in keys:
         value = context.get(var, Ellipsis)
-        if value is not Ellipsis:
-            event_dict.setdefault(name[_PREFIX_LEN:], value)
+        if value is not Ellipsis and key not in event_dict:
+            event_dict[key] = value
 
 
 # Keys structlog and ProcessorFormatter own; their values are never user data.
@@ -91,12 +104,17 @@ def _fallback(obj: Any) -> Any:
 _ENCODER = msgspec.json.Encoder(enc_hook=_fallback)
 
 
-def _serialize(event_dict: Any, **_: Any) -> str:
+def encode_json(event_dict: Any) -> bytes:
+    """The JSON line of an event, as bytes (the renderer's work without its wrappers)."""
     try:
-        return _ENCODER.encode(event_dict).decode()
+        return _ENCODER.encode(event_dict)
     except (TypeError, ValueError, OverflowError):
         # e.g. a dict with non-string keys somewhere in the event: the stdlib encoder is more forgiving.
-        return json.dumps(event_dict, default=_fallback)
+        return json.dumps(event_dict, default=_fallback).encode()
+
+
+def _serialize(event_dict: Any, **_: Any) -> str:
+    return encode_json(event_dict).decode()
 
 
 def json_renderer() -> structlog.processors.JSONRenderer:

@@ -108,6 +108,7 @@ class FastFormatter(structlog.stdlib.ProcessorFormatter):
         render: Callable[[Any, str, MutableMapping[str, Any]], str | bytes],
         *,
         format_exceptions: bool,
+        json_bytes: Callable[[MutableMapping[str, Any]], bytes] | None = None,
         **kwargs: Any,
     ) -> None:
         final: list[Any] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
@@ -117,6 +118,8 @@ class FastFormatter(structlog.stdlib.ProcessorFormatter):
         super().__init__(processors=final, **kwargs)
         self._render = render
         self._format_exceptions = format_exceptions
+        # Set when `render` is the JSON renderer: the same line as bytes, for writers of many lines at once.
+        self.json_bytes = json_bytes
 
     def format(self, record: logging.LogRecord) -> str:
         if not record.__dict__.get(EVENT_ATTR):

@@ -99,7 +99,12 @@ class PluginSelector(Generic[T]):
     ) -> R:
         """Calls the selected plugin. Its domain errors pass through; any other failure drops the cached choice
         (the next call selects again) and becomes ``internal`` naming only the exception type."""
-        plugin = await self.get_or(not_found=not_found, unavailable=unavailable)
+        chosen = self._chosen  # the per-request path: no further coroutines once selected
+        plugin = (
+            chosen.client
+            if chosen is not None
+            else await self.get_or(not_found=not_found, unavailable=unavailable)
+        )
         try:
             return await fn(plugin)
         except DomainError:

@@ -171,5 +171,42 @@ async def test_context_setter_binds_like_bind_context_and_stays_in_its_task() ->
         ("b", "t-b"),
         (None, None),
     ]
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):
         set_ids("only-one")
+
+    set_three = context_setter("a", "b", "c")
+    set_three(1, 2, 3)
+    log.info("three")
+    assert {k: _lines(out)[-1][k] for k in "abc"} == {"a": 1, "b": 2, "c": 3}
+    with pytest.raises(ValueError, match="shorter"):
+        set_three(1, 2)
+
+
+async def test_a_second_sink_gets_the_same_lines(tmp_path: Any) -> None:
+    """Stream + rotating file: each handler gets every line (the route for more than one JSON stream)."""
+    out = io.StringIO()
+    path = tmp_path / "fabrikit.log"
+    _configure(format="json", stream=out, file={"path": str(path), "max_bytes": "1MiB", "backups": 1})
+    log = get_batched_logger("fabrikit.access")
+    bind_context(request_id="r-1")
+    for i in range(3):
+        log.info("line", i=i, token="t0ps3cret")
+    await asyncio.sleep(0)
+    reset_logging()
+    in_file = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert _lines(out) == in_file
+    assert [(line["i"], line["token"], line["request_id"]) for line in in_file] == [
+        (i, REDACTED, "r-1") for i in range(3)
+    ]
+
+
+async def test_console_lines_are_batched_too() -> None:
+    out = io.StringIO()
+    _configure(format="console", stream=out)
+    log = get_batched_logger("fabrikit.access")
+    log.info("first_line", authorization="Bearer abcdefgh")
+    log.info("second_line")
+    await asyncio.sleep(0)
+    text = out.getvalue()
+    assert text.index("first_line") < text.index("second_line")
+    assert "abcdefgh" not in text
