@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,14 +32,6 @@ class _CountingStream(io.StringIO):
     def write(self, s: str) -> int:
         self.writes += 1
         return super().write(s)
-
-
-@pytest.fixture(autouse=True)
-def _clean_logging() -> Iterator[None]:
-    clear_context()
-    yield
-    clear_context()
-    reset_logging()
 
 
 def _lines(out: io.StringIO) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ import importlib
 import io
 import json
 import logging
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
@@ -30,7 +30,6 @@ from fabrikit.kernel._config.redact import (
 from fabrikit.kernel.logging import (
     _fast,
     bind_context,
-    clear_context,
     configure_logging,
     get_fast_logger,
     get_logger,
@@ -51,14 +50,6 @@ redact_module = importlib.import_module("fabrikit.kernel._config.redact")
 _SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-@pytest.fixture(autouse=True)
-def _clean_logging() -> Iterator[None]:
-    clear_context()
-    yield
-    clear_context()
-    reset_logging()
 
 
 def _configure(**kwargs: Any) -> None:

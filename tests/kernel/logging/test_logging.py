@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import pathlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,14 +25,6 @@ from fabrikit.kernel.logging import (
     unbind_context,
 )
 from fabrikit.kernel.security import Secret
-
-
-@pytest.fixture(autouse=True)
-def _clean_logging() -> Iterator[None]:
-    clear_context()
-    yield
-    clear_context()
-    reset_logging()
 
 
 def json_lines(stream: io.StringIO) -> list[dict[str, Any]]:
