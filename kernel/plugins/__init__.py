@@ -14,6 +14,7 @@ from ._spec import (
     PluginSpec,
     PluginUnavailable,
     TypeCatalog,
+    plugin_spec_schema,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "PluginUnavailable",
     "TypeCatalog",
     "fanout",
+    "plugin_spec_schema",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,45 +45,59 @@ class PluginSpec:
         return self.id.startswith(PLUGIN_BASE_SCHEMA_ID)
 
     def schema(self) -> dict[str, Any]:
-        """The JSON Schema registered in the types registry (K-10).
-
-        A spec chained from ``gts.x.core.modkit.plugin.v1~`` extends the base through ``allOf``. A root spec (oagw's
-        ``gts.x.core.oagw.auth_plugin.v1~``) cannot: the base pins instance ids to its own prefix with
-        ``x-gts-ref: "/$id"``, so a root spec repeats the base's shape with its own ``x-gts-ref`` instead.
-        """
-        props, defs = _properties_schema(self.properties)
-        schema: dict[str, Any] = {
-            "$id": "gts://" + self.id,
-            "$schema": DRAFT_07,
-            "type": "object",
-        }
-        if self.derives_from_base:
-            schema["allOf"] = [{"$ref": "gts://" + PLUGIN_BASE_SCHEMA_ID}]
-        else:
-            schema["required"] = ["id", "vendor", "priority", "properties"]
-        schema |= {
-            "properties": {
-                "id": {"type": "string", "x-gts-ref": "/$id"},
-                "vendor": {"type": "string"},
-                "priority": {"type": "integer"},
-                "properties": props,
-            },
-            "additionalProperties": False,
-        }
-        if defs:
-            schema["definitions"] = defs
-        if self.description:
-            schema["description"] = self.description
-        return schema
+        """The JSON Schema registered in the types registry (K-10); see ``plugin_spec_schema``."""
+        return plugin_spec_schema(self.id, self.properties, self.description)
 
 
-def _properties_schema(props: type[msgspec.Struct] | Mapping[str, Any] | None) -> tuple[dict[str, Any], dict]:
+def plugin_spec_schema(
+    spec_id: str, properties: type[msgspec.Struct] | Mapping[str, Any] | None, description: str = ""
+) -> dict[str, Any]:
+    """The JSON Schema a host registers for its plugin spec (K-10).
+
+    A spec chained from ``gts.x.core.modkit.plugin.v1~`` extends the base through ``allOf``; the base's fields are
+    re-stated because ``additionalProperties: false`` ignores properties declared inside ``allOf``. A root spec
+    (oagw's ``gts.x.core.oagw.auth_plugin.v1~``) cannot extend it: the base pins instance ids to its own prefix with
+    ``x-gts-ref: "/$id"``, so a root spec repeats the base's shape with its own ``x-gts-ref`` instead.
+    ``properties`` describes an instance's ``properties`` object (a Struct, or a JSON Schema whose
+    ``$defs``/``definitions`` move to the document root so that its references resolve).
+    """
+    props, hoisted = _properties_schema(properties)
+    schema: dict[str, Any] = {
+        "$id": "gts://" + spec_id,
+        "$schema": DRAFT_07,
+        "type": "object",
+    }
+    if spec_id.startswith(PLUGIN_BASE_SCHEMA_ID):
+        schema["allOf"] = [{"$ref": "gts://" + PLUGIN_BASE_SCHEMA_ID}]
+    else:
+        schema["required"] = ["id", "vendor", "priority", "properties"]
+    schema |= {
+        "properties": {
+            "id": {"type": "string", "x-gts-ref": "/$id"},
+            "vendor": {"type": "string"},
+            "priority": {"type": "integer"},
+            "properties": props,
+        },
+        "additionalProperties": False,
+    }
+    schema |= hoisted
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _properties_schema(
+    props: type[msgspec.Struct] | Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``properties`` schema and what moves to the document root."""
     if props is None:
         return {"type": "object", "additionalProperties": False}, {}
     if isinstance(props, Mapping):
-        return dict(props), {}
+        schema = copy.deepcopy(dict(props))
+        schema.pop("$schema", None)
+        return schema, {key: schema.pop(key) for key in ("$defs", "definitions") if key in schema}
     (schema,), components = msgspec.json.schema_components([props], ref_template="#/definitions/{name}")
-    return schema, components
+    return schema, {"definitions": components} if components else {}
 
 
 @dataclass(frozen=True)

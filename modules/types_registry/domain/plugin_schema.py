@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
+from fabrikit.kernel.plugins import plugin_spec_schema as build_plugin_spec_schema
 from fabrikit.kernel.security import PLUGIN_BASE_SCHEMA_ID
 
 from .errors import InvalidGtsId
@@ -31,39 +31,14 @@ BASE_PLUGIN_SCHEMA: dict[str, Any] = {
 def plugin_spec_schema(
     spec_id: str, properties_schema: Mapping[str, Any], description: str | None = None
 ) -> dict[str, Any]:
-    """The schema a host registers for its plugin spec (K-10).
+    """The schema a host registers for its plugin spec (K-10), for a spec deriving from the base plugin schema.
 
-    ``properties_schema`` describes the instance's ``properties`` object. Its ``$defs``/``definitions`` (as
-    produced by ``msgspec.json.schema``) move to the document root so that its ``#/$defs/…`` references resolve.
-    The base is re-stated with ``additionalProperties: false`` because that keyword ignores properties declared
-    inside ``allOf``.
+    ``properties_schema`` describes the instance's ``properties`` object (e.g. from ``msgspec.json.schema``); the
+    kernel's builder, which ``PluginSpec.schema()`` uses too, lays out the document.
     """
     gts_id = GtsId.parse(spec_id)
     if not gts_id.is_schema or gts_id.type_id is None or not gts_id.id.startswith(PLUGIN_BASE_SCHEMA_ID):
         raise InvalidGtsId(
             f"Plugin spec id '{gts_id.id}' must be a type id deriving from '{PLUGIN_BASE_SCHEMA_ID}'"
         )
-    props = copy.deepcopy(dict(properties_schema))
-    hoisted: dict[str, Any] = {key: props.pop(key) for key in ("$defs", "definitions") if key in props}
-    props.pop("$schema", None)
-    schema: dict[str, Any] = {
-        "$id": GTS_URI_PREFIX + gts_id.id,
-        "$schema": DRAFT_07,
-    }
-    if description is not None:
-        schema["description"] = description
-    schema.update(
-        {
-            "type": "object",
-            "allOf": [{"$ref": GTS_URI_PREFIX + PLUGIN_BASE_SCHEMA_ID}],
-            "properties": {
-                "id": {"type": "string", "x-gts-ref": "/$id"},
-                "vendor": {"type": "string"},
-                "priority": {"type": "integer"},
-                "properties": props,
-            },
-            "additionalProperties": False,
-        }
-    )
-    schema.update(hoisted)
-    return schema
+    return build_plugin_spec_schema(gts_id.id, properties_schema, description or "")
