@@ -389,7 +389,9 @@ class Finalizer:
         target = Frontier(newest.created_at, newest.id) if newest else None
         frozen = frozen_range(base, target)
         if frozen is None:
+            self.telemetry.count("thread_summary_trigger", result="nothing_new")
             return
+        self.telemetry.count("thread_summary_trigger", result="enqueued")
         await self._outbox.enqueue_thread_summary(
             txn,
             ThreadSummaryPayload(

@@ -212,6 +212,9 @@ class ChatsRepo(Protocol):
     async def soft_delete(self, tenant_id: UUID, chat_id: UUID, now: datetime) -> bool: ...
     async def touch(self, tenant_id: UUID, chat_id: UUID, now: datetime) -> None: ...
     async def is_live(self, tenant_id: UUID, chat_id: UUID) -> bool: ...
+    async def owner(self, tenant_id: UUID, chat_id: UUID) -> UUID | None:
+        """The user of a live chat (system tasks act on the owner's policy); None when deleted or unknown."""
+        ...
 
 
 class TurnsRepo(Protocol):
@@ -263,6 +266,20 @@ class MessagesRepo(Protocol):
     async def page(self, tenant_id: UUID, chat_id: UUID, plan: QueryPlan) -> Page[MessageRow]: ...
     async def is_live(self, tenant_id: UUID, chat_id: UUID, message_id: UUID) -> bool: ...
     async def clear_compressed(self, tenant_id: UUID, chat_id: UUID) -> None: ...
+    async def between(
+        self,
+        tenant_id: UUID,
+        chat_id: UUID,
+        *,
+        after: tuple[datetime, UUID] | None,
+        upto: tuple[datetime, UUID],
+    ) -> list[MessageRow]:
+        """Live user and assistant messages in ``(after, upto]``, oldest first."""
+        ...
+
+    async def mark_compressed(self, tenant_id: UUID, chat_id: UUID, upto: tuple[datetime, UUID]) -> None:
+        """``is_compressed`` on every live message up to ``upto`` (informational, CI-9.4)."""
+        ...
 
 
 class AttachmentsRepo(Protocol):
@@ -329,6 +346,17 @@ class QuotaRepo(Protocol):
 class SummariesRepo(Protocol):
     async def get(self, tenant_id: UUID, chat_id: UUID) -> SummaryRow | None: ...
     async def delete(self, tenant_id: UUID, chat_id: UUID) -> None: ...
+    async def store(
+        self,
+        tenant_id: UUID,
+        chat_id: UUID,
+        base: tuple[datetime, UUID] | None,
+        summary: SummaryRow,
+        now: datetime,
+    ) -> bool:
+        """Writes ``summary`` if the stored frontier still is ``base`` (no row when None): insert or compare-and-set
+        update. False when another writer got there first (CI-9.3 step 7)."""
+        ...
 
 
 class Store(Protocol):

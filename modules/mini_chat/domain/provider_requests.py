@@ -155,3 +155,28 @@ def build_request_body(
     if provider_kind == "openai_chat_completions":
         return build_chat_completions_body(plan, model)
     raise ValueError(f"unknown provider kind {provider_kind!r}")
+
+
+def build_summary_body(
+    provider_kind: str, model: ModelCatalogEntry, *, instructions: str, text: str, chat_id: UUID
+) -> dict[str, Any]:
+    """The thread-summary call (CI-9.3 step 4): the prompt as instructions, the range as one user message, no
+    tools; the adapter makes it non-streaming."""
+    if provider_kind == "openai_chat_completions":
+        return {
+            "model": model.provider_model_id,
+            "messages": [{"role": "system", "content": instructions}, {"role": "user", "content": text}],
+            "max_completion_tokens": model.max_output_tokens,
+        }
+    if provider_kind not in ("openai_responses", "azure_openai_responses", "vllm_responses"):
+        raise ValueError(f"unknown provider kind {provider_kind!r}")
+    body: dict[str, Any] = {
+        "model": model.provider_model_id,
+        "instructions": instructions,
+        "input": [{"role": "user", "content": text}],
+        "max_output_tokens": model.max_output_tokens,
+    }
+    if provider_kind != "vllm_responses":
+        body["store"] = False
+        body["metadata"] = {"chat_id": str(chat_id), "request_type": "thread_summary"}
+    return body

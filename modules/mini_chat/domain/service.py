@@ -62,6 +62,7 @@ from .service_api import (
     TurnStatus,
     UpdateChatBody,
 )
+from .summary_task import ThreadSummaryTask
 from .telemetry import NO_TELEMETRY, Telemetry
 from .turn_runner import TurnRunner
 from .turns import turn_status_view
@@ -129,6 +130,9 @@ class MiniChatEngine:
         self.preflight = Preflight(
             config=config, store=store, policy=policy, outbox=outbox, clock=clock, runner=self.runner
         )
+        self.summaries = ThreadSummaryTask(
+            store=store, providers=provider, policy=policy, outbox=outbox, config=config, clock=clock
+        )
         self.use_telemetry(telemetry)
 
     def use_telemetry(self, telemetry: Telemetry) -> None:
@@ -137,6 +141,7 @@ class MiniChatEngine:
         self.finalizer.telemetry = telemetry
         self.runner.telemetry = telemetry
         self.preflight.telemetry = telemetry
+        self.summaries.telemetry = telemetry
 
     # -- access --------------------------------------------------------------------------------------------
 

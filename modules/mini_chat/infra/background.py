@@ -16,7 +16,7 @@ from fabrikit.kernel.outbox import LeasedHandler, Outbox
 
 from ..config import MiniChatConfig
 from ..domain.telemetry import NoTelemetry, Telemetry
-from .handlers import outbox_handlers
+from .handlers import ThreadSummaryHandler, outbox_handlers
 from .outbox import OutboxEnqueuer, register_queues
 from .telemetry import prometheus_telemetry
 from .watchdog import OrphanWatchdog, watchdog_for
@@ -109,6 +109,7 @@ async def launch_background(
         policy_selector=policy_selector,
         audit_selector=audit_selector,
         telemetry=telemetry,
+        summary=ThreadSummaryHandler(engine.summaries, config.thread_summary.max_attempts),
         extra=extra_handlers,
     )
     builder = register_queues(Outbox.builder(db), config, handlers)

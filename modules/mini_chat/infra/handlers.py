@@ -17,7 +17,8 @@ from fabrikit.kernel.outbox import LeasedHandler, OutboxMessage, Reject, Result,
 from fabrikit.kernel.plugins import fanout
 
 from ..domain.dedupe import check_dedupe_key
-from ..domain.ports import AuditEnvelope, PolicyPluginSource
+from ..domain.ports import AuditEnvelope, PolicyPluginSource, ThreadSummaryPayload
+from ..domain.summary_task import Outcome, ThreadSummaryTask
 from ..domain.telemetry import NO_TELEMETRY, Telemetry
 from ..sdk import (
     AuditPermanentError,
@@ -191,12 +192,38 @@ class AuditHandler:
         return self._result(Retry("audit plugin failed transiently") if retry else Success())
 
 
-async def acknowledge_later(message: OutboxMessage) -> Result:
-    """Stub for queues whose workers are not in this issue (chat/attachment cleanup, thread summary).
+class ThreadSummaryHandler:
+    """``mini-chat.thread_summary`` → ``ThreadSummaryTask`` (CI-9.3). An undecodable payload is dead-lettered; a
+    failure the task did not expect (database, policy plugin) is retried like a provider error, up to
+    ``thread_summary.max_attempts`` tries."""
 
-    TODO(mini-chat cleanup + summary issue): replace with the CI-12.4/12.5 and CI-9.3 handlers. Acknowledging is
-    safe meanwhile: the cleanup reconciler re-enqueues attachments still ``pending`` (CI-14.3) and the next
-    completed turn re-triggers a summary.
+    def __init__(self, task: ThreadSummaryTask, max_attempts: int) -> None:
+        self._task = task
+        self._max_attempts = max_attempts
+
+    async def __call__(self, message: OutboxMessage) -> Result:
+        try:
+            payload = msgspec.json.decode(message.payload, type=ThreadSummaryPayload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            return Reject(f"thread summary payload does not decode: {exc}")
+        try:
+            outcome = await self._task.run(payload, message.attempts)
+        except Exception as exc:
+            _log.warning("thread summary task failed: %s", type(exc).__name__)
+            if message.attempts + 1 >= self._max_attempts:
+                return Reject(f"thread summary failed {self._max_attempts} times")
+            return Retry(type(exc).__name__)
+        if outcome is Outcome.RETRY:
+            return Retry("thread summary not produced")
+        if outcome is Outcome.REJECT:
+            return Reject("thread summary not produced after the last attempt")
+        return Success()
+
+
+async def acknowledge_later(message: OutboxMessage) -> Result:
+    """Stub for the cleanup queues, whose workers come with attachments (CI-12.4/12.5).
+
+    Acknowledging is safe meanwhile: the cleanup reconciler re-enqueues attachments still ``pending`` (CI-14.3).
     """
     _log.info("outbox message acknowledged without a worker (queue %s)", message.queue)
     return Success()
@@ -209,16 +236,17 @@ def outbox_handlers(
     policy_selector: PolicyPluginSource,
     audit_selector: Any,
     telemetry: Telemetry = NO_TELEMETRY,
+    summary: ThreadSummaryHandler | None = None,
     extra: Mapping[str, LeasedHandler] | None = None,
 ) -> dict[str, LeasedHandler]:
-    """One leased handler per CI-10 queue; ``extra`` replaces stubs (cleanup, summary) once they exist."""
+    """One leased handler per CI-10 queue; ``extra`` replaces any (tests, the cleanup stubs once they exist)."""
     stub = per_message(acknowledge_later)
     handlers: dict[str, LeasedHandler] = {
         USAGE_QUEUE: per_message(UsageHandler(policy_selector, telemetry)),
         AUDIT_QUEUE: per_message(AuditHandler(audit_selector, vendor, audit_call_timeout_seconds, telemetry)),
         CHAT_CLEANUP_QUEUE: stub,
         ATTACHMENT_CLEANUP_QUEUE: stub,
-        THREAD_SUMMARY_QUEUE: stub,
+        THREAD_SUMMARY_QUEUE: per_message(summary) if summary is not None else stub,
     }
     handlers.update(extra or {})
     return handlers
@@ -226,6 +254,7 @@ def outbox_handlers(
 
 __all__ = [
     "AuditHandler",
+    "ThreadSummaryHandler",
     "UndecodablePayload",
     "UsageHandler",
     "acknowledge_later",

@@ -47,6 +47,9 @@ class MiniChatMetrics:
     audit_redaction_hits: Counter
     outbox_handler: Counter
     outbox_dead_letter_backlog: Gauge
+    thread_summary_trigger: Counter
+    thread_summary_execution: Counter
+    thread_summary_cas_conflicts: Counter
 
 
 _lock = threading.Lock()
@@ -109,5 +112,10 @@ def _create(p: str) -> MiniChatMetrics:
         outbox_handler=c("outbox_handler", "Outbox handler results", ("queue", "result")),
         outbox_dead_letter_backlog=Gauge(
             f"{p}_outbox_dead_letter_backlog", "Pending dead letters", ("queue",)
+        ),
+        thread_summary_trigger=c("thread_summary_trigger", "Thread-summary trigger evaluations", ("result",)),
+        thread_summary_execution=c("thread_summary_execution", "Thread-summary task results", ("result",)),
+        thread_summary_cas_conflicts=c(
+            "thread_summary_cas_conflicts", "Thread summaries that lost the frontier compare-and-set"
         ),
     )

@@ -124,6 +124,14 @@ class ChatsRepository:
             tenant_id,
         )
 
+    async def owner(self, tenant_id: UUID, chat_id: UUID) -> UUID | None:
+        row = await self._sql.fetch_one(
+            "SELECT user_id FROM chats WHERE id = {} AND tenant_id = {} AND deleted_at IS NULL",
+            chat_id,
+            tenant_id,
+        )
+        return uuid_of(row["user_id"]) if row else None
+
     async def is_live(self, tenant_id: UUID, chat_id: UUID) -> bool:
         row = await self._sql.fetch_one(
             "SELECT 1 AS one FROM chats WHERE id = {} AND tenant_id = {} AND deleted_at IS NULL",

@@ -14,6 +14,7 @@ from .sql import Sql, opt_uuid, ts_of, uuid_of
 
 _COLS = "id, chat_id, request_id, role, content, model, input_tokens, output_tokens, created_at"
 _LIVE = "chat_id = {} AND tenant_id = {} AND deleted_at IS NULL"
+_UPTO = "(created_at < {} OR (created_at = {} AND id <= {}))"
 
 
 def message_of(r: dict[str, Any]) -> MessageRow:
@@ -149,6 +150,35 @@ class MessagesRepository:
             request_id,
         )
         return rows
+
+    async def between(
+        self,
+        tenant_id: UUID,
+        chat_id: UUID,
+        *,
+        after: tuple[datetime, UUID] | None,
+        upto: tuple[datetime, UUID],
+    ) -> list[MessageRow]:
+        s = self._sql
+        where = f"{_LIVE} AND role IN ('user', 'assistant') AND {_UPTO}"
+        args: list[Any] = [chat_id, tenant_id, s.ts(upto[0]), s.ts(upto[0]), upto[1]]
+        if after is not None:
+            where += " AND (created_at > {} OR (created_at = {} AND id > {}))"
+            args += [s.ts(after[0]), s.ts(after[0]), after[1]]
+        rows = await s.fetch(f"SELECT {_COLS} FROM messages WHERE {where} ORDER BY created_at, id", *args)
+        return [message_of(r) for r in rows]
+
+    async def mark_compressed(self, tenant_id: UUID, chat_id: UUID, upto: tuple[datetime, UUID]) -> None:
+        s = self._sql
+        await s.execute(
+            f"UPDATE messages SET is_compressed = {{}} WHERE {_LIVE} AND {_UPTO}",
+            True,
+            chat_id,
+            tenant_id,
+            s.ts(upto[0]),
+            s.ts(upto[0]),
+            upto[1],
+        )
 
     async def clear_compressed(self, tenant_id: UUID, chat_id: UUID) -> None:
         await self._sql.execute(
