@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -44,6 +44,9 @@ class FakeProvider:
 
     def __init__(self) -> None:
         self.scripts: list[Script] = [answer("Hello", " world")]
+        self.completions: list[CompletionResult | Exception] = []
+        self.completion_requests: list[CompletionRequest] = []
+        self.on_complete: Callable[[], Awaitable[None]] | None = None
         self.requests: list[ProviderRequest] = []
         self.closed = 0
         self.cancelled = 0
@@ -78,7 +81,19 @@ class FakeProvider:
             self.closed += 1
 
     async def complete(self, request: CompletionRequest) -> CompletionResult:
-        return CompletionResult(text="<summary>s</summary>", usage=None)
+        """Non-streaming calls (summaries): the queued ``completions`` in order, then ``<summary>s</summary>``;
+        an exception in the queue is raised; ``on_complete`` runs first (to change the world meanwhile)."""
+        self.completion_requests.append(request)
+        if self.on_complete is not None:
+            await self.on_complete()
+        outcome = (
+            self.completions.pop(0)
+            if self.completions
+            else CompletionResult(text="<summary>s</summary>", usage=None)
+        )
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
 
 def model(
