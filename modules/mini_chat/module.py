@@ -24,6 +24,7 @@ from .domain.service_api import MiniChatService
 from .infra.background import Background, start_background
 from .infra.clock import SystemClock
 from .infra.outbox import OutboxEnqueuer
+from .infra.providers.files import OagwFiles
 from .infra.providers.gateway import OagwProviders
 from .infra.providers.provisioning import provision_providers, service_context
 from .infra.providers.resolver import ProviderResolver
@@ -95,6 +96,7 @@ class MiniChat(Module):
             authz=pep,
             policy=PolicyGateway(self._policy_selector, clock, cfg.providers),
             provider=OagwProviders(oagw, self.resolver, self.identity),
+            files=OagwFiles(oagw, self.resolver, self.identity),
             # Bound to the real outbox (with its handlers) in start (infra.background).
             outbox=OutboxEnqueuer(None, cfg.outbox.num_partitions),
             clock=clock,

@@ -171,6 +171,47 @@ class AttachmentRow(msgspec.Struct, frozen=True, kw_only=True):
     deleted: bool = False
 
 
+class AttachmentRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """The whole ``attachments`` row: the REST view, uploads and cleanup (C-13, CI-12)."""
+
+    id: UUID
+    tenant_id: UUID
+    chat_id: UUID
+    uploaded_by_user_id: UUID
+    filename: str
+    content_type: str
+    size_bytes: int
+    status: str
+    error_code: str | None
+    attachment_kind: str
+    for_file_search: bool
+    for_code_interpreter: bool
+    provider_file_id: str | None
+    storage_backend: str  # the provider id its file lives with
+    img_thumbnail: bytes | None
+    img_thumbnail_width: int | None
+    img_thumbnail_height: int | None
+    cleanup_status: str | None
+    cleanup_attempts: int
+    created_at: datetime
+    deleted_at: datetime | None
+
+
+class NewAttachment(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    tenant_id: UUID
+    chat_id: UUID
+    uploaded_by_user_id: UUID
+    filename: str
+    content_type: str
+    size_bytes: int
+    attachment_kind: str
+    for_file_search: bool
+    for_code_interpreter: bool
+    storage_backend: str
+    created_at: datetime
+
+
 class LinkedAttachment(msgspec.Struct, frozen=True, kw_only=True):
     message_id: UUID
     attachment: AttachmentRow
@@ -212,6 +253,10 @@ class ChatsRepo(Protocol):
     async def soft_delete(self, tenant_id: UUID, chat_id: UUID, now: datetime) -> bool: ...
     async def touch(self, tenant_id: UUID, chat_id: UUID, now: datetime) -> None: ...
     async def is_live(self, tenant_id: UUID, chat_id: UUID) -> bool: ...
+    async def lock(self, tenant_id: UUID, chat_id: UUID) -> bool:
+        """Locks a live chat's row for the transaction (PG ``FOR UPDATE``); False when it is gone."""
+        ...
+
     async def owner(self, tenant_id: UUID, chat_id: UUID) -> UUID | None:
         """The user of a live chat (system tasks act on the owner's policy); None when deleted or unknown."""
         ...
@@ -299,6 +344,55 @@ class AttachmentsRepo(Protocol):
         ...
 
     async def mark_chat_cleanup(self, tenant_id: UUID, chat_id: UUID, now: datetime) -> int: ...
+
+    # -- uploads and cleanup (C-13, CI-12) --
+    async def insert(self, attachment: NewAttachment) -> None:
+        """A ``pending`` row."""
+        ...
+
+    async def record(self, tenant_id: UUID, chat_id: UUID, attachment_id: UUID) -> AttachmentRecord | None:
+        """The row of this chat, soft-deleted ones included."""
+        ...
+
+    async def usage(self, tenant_id: UUID, chat_id: UUID) -> tuple[int, int]:
+        """(live documents, bytes of all live attachments) of the chat (C-13.6)."""
+        ...
+
+    async def set_uploaded(
+        self, tenant_id: UUID, attachment_id: UUID, provider_file_id: str, size_bytes: int, now: datetime
+    ) -> None: ...
+    async def set_ready(
+        self, tenant_id: UUID, attachment_id: UUID, thumbnail: tuple[bytes, int, int] | None, now: datetime
+    ) -> None: ...
+    async def set_failed(
+        self, tenant_id: UUID, attachment_id: UUID, error_code: str, now: datetime
+    ) -> None: ...
+    async def soft_delete(self, tenant_id: UUID, chat_id: UUID, attachment_id: UUID, now: datetime) -> bool:
+        """CI-12.3: deleted and marked for cleanup unless already deleted or linked to a live message."""
+        ...
+
+    async def cleanup_done(self, tenant_id: UUID, attachment_id: UUID, now: datetime) -> None: ...
+    async def cleanup_failed(
+        self, tenant_id: UUID, attachment_id: UUID, error: str, max_attempts: int, now: datetime
+    ) -> str:
+        """One more failed attempt; returns the new ``cleanup_status`` (``failed`` at ``max_attempts``)."""
+        ...
+
+    # -- the chat's vector store (CI-12.2) --
+    async def claim_vector_store(self, tenant_id: UUID, chat_id: UUID, provider: str, now: datetime) -> bool:
+        """Inserts the chat's row with no store id; False when it already exists (someone else creates it)."""
+        ...
+
+    async def vector_store_state(self, tenant_id: UUID, chat_id: UUID) -> tuple[bool, str | None]:
+        """(row exists, store id)."""
+        ...
+
+    async def set_vector_store(self, tenant_id: UUID, chat_id: UUID, vector_store_id: str) -> bool:
+        """Sets the id if still unset; False when another writer set one."""
+        ...
+
+    async def drop_vector_store_claim(self, tenant_id: UUID, chat_id: UUID) -> None: ...
+    async def count_vector_store_file(self, tenant_id: UUID, chat_id: UUID) -> None: ...
 
 
 class ReactionsRepo(Protocol):
@@ -392,6 +486,18 @@ class ChatCleanupPayload(msgspec.Struct, frozen=True, kw_only=True):
     chat_deleted_at: datetime
 
 
+class AttachmentCleanupPayload(msgspec.Struct, frozen=True, kw_only=True):
+    """``mini-chat.attachment_cleanup`` (CI-10); the provider ids are read from the row by the handler."""
+
+    event_type: Literal["attachment_deleted"]
+    tenant_id: UUID
+    chat_id: UUID
+    attachment_id: UUID
+    attachment_kind: str
+    storage_backend: str
+    deleted_at: datetime
+
+
 class ThreadSummaryPayload(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     tenant_id: UUID
     chat_id: UUID
@@ -417,6 +523,7 @@ class OutboxPort(Protocol):
     async def enqueue_audit(self, txn: Any, envelope: AuditEnvelope) -> None: ...
     async def enqueue_chat_cleanup(self, txn: Any, payload: ChatCleanupPayload) -> None: ...
     async def enqueue_thread_summary(self, txn: Any, payload: ThreadSummaryPayload) -> None: ...
+    async def enqueue_attachment_cleanup(self, txn: Any, payload: AttachmentCleanupPayload) -> None: ...
     def flush(self) -> None: ...
 
 
@@ -471,6 +578,35 @@ class ProviderCallError(Exception):
         self.message = message
 
 
+class ProviderFiles(Protocol):
+    """Files and vector stores of a provider (CI-12), through oagw. Failures raise ``ProviderCallError``; deleting
+    or removing something the provider no longer has succeeds (CI-12.4: 404 counts as success)."""
+
+    async def upload_file(
+        self, tenant_id: UUID, provider_id: str, *, filename: str, content_type: str, data: bytes
+    ) -> str:
+        """The provider's file id (purpose ``assistants``)."""
+        ...
+
+    async def create_vector_store(self, tenant_id: UUID, provider_id: str, *, name: str) -> str: ...
+    async def add_vector_store_file(
+        self,
+        tenant_id: UUID,
+        provider_id: str,
+        vector_store_id: str,
+        file_id: str,
+        attributes: dict[str, str],
+    ) -> None:
+        """Returns once the file is indexed; ``ProviderCallError("indexing_failed")`` when indexing failed."""
+        ...
+
+    async def remove_vector_store_file(
+        self, tenant_id: UUID, provider_id: str, vector_store_id: str, file_id: str
+    ) -> None: ...
+    async def delete_file(self, tenant_id: UUID, provider_id: str, file_id: str) -> None: ...
+    async def delete_vector_store(self, tenant_id: UUID, provider_id: str, vector_store_id: str) -> None: ...
+
+
 class ProviderPort(Protocol):
     def stream(self, request: ProviderRequest, state: DispatchState) -> AsyncIterator[ProviderEvent]:
         """Normalized events ending with exactly one ``Completed``/``Incomplete``/``Failed``. Errors become
@@ -513,6 +649,8 @@ class PolicyPluginSource(Protocol):
 
 
 __all__ = [
+    "AttachmentCleanupPayload",
+    "AttachmentRecord",
     "AttachmentRow",
     "AttachmentsRepo",
     "AuditEnvelope",
@@ -528,11 +666,13 @@ __all__ = [
     "MessageRow",
     "MessagesRepo",
     "ModelCatalogEntry",
+    "NewAttachment",
     "NewMessage",
     "NewTurn",
     "OutboxPort",
     "PolicyPluginSource",
     "ProviderCallError",
+    "ProviderFiles",
     "ProviderPort",
     "ProviderRequest",
     "QuotaRepo",

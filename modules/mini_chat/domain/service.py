@@ -13,6 +13,7 @@ from fabrikit.modules.authz_resolver.sdk import AccessDenied, AccessRequest, Res
 
 from ..config import MiniChatConfig
 from ..sdk import CHAT_RESOURCE_TYPE, MODEL_RESOURCE_TYPE, USER_QUOTA_RESOURCE_TYPE, TurnDeleteAuditEvent
+from .attachments import AttachmentDetail
 from .credits import periods_at
 from .errors import (
     ChatNotFound,
@@ -37,6 +38,7 @@ from .ports import (
     Clock,
     MessageRow,
     OutboxPort,
+    ProviderFiles,
     ProviderPort,
     Store,
     TurnRow,
@@ -66,6 +68,7 @@ from .summary_task import ThreadSummaryTask
 from .telemetry import NO_TELEMETRY, Telemetry
 from .turn_runner import TurnRunner
 from .turns import turn_status_view
+from .uploads import Attachments, NoFiles, UploadSource
 
 _log = logging.getLogger("fabrikit.mini_chat.service")
 CHAT = ResourceType(CHAT_RESOURCE_TYPE, ("owner_tenant_id", "owner_id", "id"))
@@ -117,6 +120,7 @@ class MiniChatEngine:
         provider: ProviderPort,
         outbox: OutboxPort,
         clock: Clock,
+        files: ProviderFiles | None = None,
         telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self.config = config
@@ -129,6 +133,9 @@ class MiniChatEngine:
         self.runner = TurnRunner(store, provider, self.finalizer, clock, config)
         self.preflight = Preflight(
             config=config, store=store, policy=policy, outbox=outbox, clock=clock, runner=self.runner
+        )
+        self.attachments = Attachments(
+            store=store, files=files or NoFiles(), policy=policy, outbox=outbox, config=config, clock=clock
         )
         self.summaries = ThreadSummaryTask(
             store=store, providers=provider, policy=policy, outbox=outbox, config=config, clock=clock
@@ -217,6 +224,24 @@ class MiniChatEngine:
         return ListResult(
             items=[chat_detail(r) for r in page.items], page_info=page.page_info, select=plan.select
         )
+
+    # -- attachments (C-13) ----------------------------------------------------------------------------------
+
+    async def upload_attachment(
+        self, ctx: SecurityContext, chat_id: UUID, source: UploadSource
+    ) -> AttachmentDetail:
+        chat = await self._chat(ctx, chat_id, "upload_attachment")
+        return await self.attachments.upload(ctx, chat, source)
+
+    async def get_attachment(
+        self, ctx: SecurityContext, chat_id: UUID, attachment_id: UUID
+    ) -> AttachmentDetail:
+        chat = await self._chat(ctx, chat_id, "read_attachment")
+        return await self.attachments.get(ctx, chat, attachment_id)
+
+    async def delete_attachment(self, ctx: SecurityContext, chat_id: UUID, attachment_id: UUID) -> None:
+        chat = await self._chat(ctx, chat_id, "delete_attachment")
+        await self.attachments.delete(ctx, chat, attachment_id)
 
     async def get_chat(self, ctx: SecurityContext, chat_id: UUID) -> ChatDetail:
         return chat_detail(await self._chat(ctx, chat_id, "read"))

@@ -12,7 +12,7 @@ from fabrikit.kernel.outbox import LeaseConfig, Outbox, partition_for
 
 from ..config import MiniChatConfig
 from ..domain.dedupe import check_dedupe_key
-from ..domain.ports import AuditEnvelope, ChatCleanupPayload, ThreadSummaryPayload
+from ..domain.ports import AttachmentCleanupPayload, AuditEnvelope, ChatCleanupPayload, ThreadSummaryPayload
 from ..sdk import UsageEvent
 
 USAGE_QUEUE = "mini-chat.usage_snapshot"
@@ -81,6 +81,11 @@ class OutboxEnqueuer:
     async def enqueue_chat_cleanup(self, txn: Any, payload: ChatCleanupPayload) -> None:
         await self._outbox.enqueue(
             txn, CHAT_CLEANUP_QUEUE, self._p(payload.chat_id), payload, PAYLOAD_CHAT_CLEANUP
+        )
+
+    async def enqueue_attachment_cleanup(self, txn: Any, payload: AttachmentCleanupPayload) -> None:
+        await self._outbox.enqueue(
+            txn, ATTACHMENT_CLEANUP_QUEUE, self._p(payload.tenant_id), payload, PAYLOAD_ATTACHMENT_CLEANUP
         )
 
     async def enqueue_thread_summary(self, txn: Any, payload: ThreadSummaryPayload) -> None:

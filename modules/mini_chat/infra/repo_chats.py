@@ -124,6 +124,14 @@ class ChatsRepository:
             tenant_id,
         )
 
+    async def lock(self, tenant_id: UUID, chat_id: UUID) -> bool:
+        row = await self._sql.fetch_one(
+            "SELECT id FROM chats WHERE id = {} AND tenant_id = {} AND deleted_at IS NULL" + self._sql.lock(),
+            chat_id,
+            tenant_id,
+        )
+        return row is not None
+
     async def owner(self, tenant_id: UUID, chat_id: UUID) -> UUID | None:
         row = await self._sql.fetch_one(
             "SELECT user_id FROM chats WHERE id = {} AND tenant_id = {} AND deleted_at IS NULL",

@@ -71,9 +71,13 @@ class UpstreamTarget(msgspec.Struct, frozen=True, kw_only=True):
         return "/" + "/".join(static)
 
     @property
+    def rag_root(self) -> str:
+        """Where the Files and vector-store APIs live for this storage kind."""
+        return _RAG_ROOTS.get(self.storage_kind, "/v1")
+
+    @property
     def rag_route_paths(self) -> tuple[str, ...]:
-        root = _RAG_ROOTS.get(self.storage_kind, "/v1")
-        return (f"{root}/files", f"{root}/vector_stores")
+        return (f"{self.rag_root}/files", f"{self.rag_root}/vector_stores")
 
     @property
     def rag_query(self) -> tuple[tuple[str, str], ...]:
