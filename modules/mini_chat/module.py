@@ -105,7 +105,8 @@ class MiniChat(Module):
     def register_rest(self, ctx: ModuleContext, rest: RestRegistrar) -> None:
         cfg: MiniChatConfig = ctx.config
         rest.include(
-            build_router(self.service, url_prefix=cfg.url_prefix, streaming=cfg.streaming), module=ctx.name
+            build_router(self.service, url_prefix=cfg.url_prefix, streaming=cfg.streaming, rag=cfg.rag),
+            module=ctx.name,
         )
 
     async def start(self, ctx: ModuleContext) -> None:

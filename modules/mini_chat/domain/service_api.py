@@ -17,10 +17,12 @@ import msgspec
 from fabrikit.kernel.odata import PageInfo, apply_select
 from fabrikit.kernel.security import SecurityContext
 
+from .attachments import AttachmentDetail
 from .models import PublicModel
 from .quota_status import QuotaStatus
 from .sse import Citations, Delta, Done, ErrorEvent, Ping, StreamStarted, ToolEvent
 from .turns import CancelTrigger, TurnStatusView
+from .uploads import UploadSource
 
 T = TypeVar("T")
 
@@ -249,6 +251,17 @@ class MiniChatService(Protocol):
     async def update_chat(self, ctx: SecurityContext, chat_id: UUID, body: UpdateChatBody) -> ChatDetail: ...
 
     async def delete_chat(self, ctx: SecurityContext, chat_id: UUID) -> None: ...
+
+    # attachments (C-13)
+    async def upload_attachment(
+        self, ctx: SecurityContext, chat_id: UUID, source: UploadSource
+    ) -> AttachmentDetail: ...
+
+    async def get_attachment(
+        self, ctx: SecurityContext, chat_id: UUID, attachment_id: UUID
+    ) -> AttachmentDetail: ...
+
+    async def delete_attachment(self, ctx: SecurityContext, chat_id: UUID, attachment_id: UUID) -> None: ...
 
     # messages (C-7) and reactions (C-14)
     async def list_messages(

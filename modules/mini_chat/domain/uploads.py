@@ -85,7 +85,12 @@ class NoFiles:
         raise self._refuse()
 
     async def add_vector_store_file(
-        self, tenant_id: UUID, provider_id: str, vector_store_id: str, file_id: str, attributes: dict[str, str]
+        self,
+        tenant_id: UUID,
+        provider_id: str,
+        vector_store_id: str,
+        file_id: str,
+        attributes: dict[str, str],
     ) -> None:
         raise self._refuse()
 
