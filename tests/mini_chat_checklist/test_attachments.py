@@ -8,6 +8,7 @@ per chat.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -44,6 +45,29 @@ async def _upload(s: Server, chat: str, name: str, data: bytes, content_type: st
 
 def _mock_calls(s: Server, method: str, prefix: str) -> list[dict[str, Any]]:
     return [r for r in s.mock.requests(path_prefix=prefix) if r["method"] == method]
+
+
+async def _wait_cleanup(s: Server, attachment_id: str, timeout: float = 15.0) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        rows = [
+            r for r in await s.db.fetch("SELECT * FROM attachments") if _hex(r["id"]) == _hex(attachment_id)
+        ]
+        if rows and rows[0]["cleanup_status"] in ("done", "failed"):
+            return dict(rows[0])
+        assert loop.time() < deadline, "the cleanup did not finish"
+        await asyncio.sleep(0.05)
+
+
+def _hex(value: Any) -> str:
+    return str(value).replace("-", "").lower()
+
+
+async def _row(s: Server, attachment_id: str) -> dict[str, Any]:
+    return dict(
+        next(r for r in await s.db.fetch("SELECT * FROM attachments") if _hex(r["id"]) == _hex(attachment_id))
+    )
 
 
 def _problem(resp: Any, status: int, code: str) -> dict[str, Any]:
@@ -216,10 +240,50 @@ async def test_delete_is_soft_idempotent_and_hides_the_attachment(server: Server
         404,
         "attachment_not_found",
     )
-    rows = [
-        r
-        for r in await s.db.fetch("SELECT * FROM attachments")
-        if str(r["id"]).replace("-", "") == doc["id"].replace("-", "")
+    row = await _row(s, doc["id"])
+    assert row["deleted_at"] is not None
+    assert row["cleanup_status"] in ("pending", "done")
+
+
+async def test_a_deleted_document_leaves_its_vector_store_and_the_provider(server: Server) -> None:
+    """CI-12.3/12.4: soft delete, then the outbox handler removes the file from the store and the provider."""
+    s = server
+    chat = await s.chat("gpt-4.1")
+    doc = (await _upload(s, chat, "old.txt", b"outdated", "text/plain")).json()
+    file_id = (await _row(s, doc["id"]))["provider_file_id"]
+    assert (await s.http.delete(f"{_path(chat)}/{doc['id']}", headers=AUTH)).status_code == 204
+    done = await _wait_cleanup(s, doc["id"])
+    assert done["cleanup_status"] == "done"
+    deletes = [r["path"] for r in s.mock.requests() if r["method"] == "DELETE"]
+    assert any(
+        p.endswith(f"/files/{file_id}") and "/vector_stores/" in p for p in deletes
+    )  # out of the store
+    assert f"/v1/files/{file_id}" in deletes  # and gone from the provider
+
+
+async def test_a_deleted_chat_takes_its_files_and_vector_store_along(server: Server) -> None:
+    """CI-12.5: every file of the chat, then its vector store, then its row."""
+    s = server
+    chat = await s.chat("gpt-4.1")
+    doc = (await _upload(s, chat, "a.txt", b"alpha", "text/plain")).json()
+    image = (await _upload(s, chat, "b.png", PNG, "image/png")).json()
+    stores = [
+        r for r in await s.db.fetch("SELECT * FROM chat_vector_stores") if _hex(r["chat_id"]) == _hex(chat)
     ]
-    assert rows[0]["deleted_at"] is not None
-    assert rows[0]["cleanup_status"] in ("pending", "done")
+    store_id = stores[0]["vector_store_id"]
+    assert (await s.http.delete(f"{BASE}/chats/{chat}", headers=AUTH)).status_code == 204
+    for attachment in (doc, image):
+        assert (await _wait_cleanup(s, attachment["id"]))["cleanup_status"] == "done"
+    for _ in range(300):
+        left = [
+            r
+            for r in await s.db.fetch("SELECT * FROM chat_vector_stores")
+            if _hex(r["chat_id"]) == _hex(chat)
+        ]
+        if not left:
+            break
+        await asyncio.sleep(0.05)
+    assert left == []
+    assert f"/v1/vector_stores/{store_id}" in [
+        r["path"] for r in s.mock.requests() if r["method"] == "DELETE"
+    ]

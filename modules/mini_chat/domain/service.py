@@ -14,6 +14,7 @@ from fabrikit.modules.authz_resolver.sdk import AccessDenied, AccessRequest, Res
 from ..config import MiniChatConfig
 from ..sdk import CHAT_RESOURCE_TYPE, MODEL_RESOURCE_TYPE, USER_QUOTA_RESOURCE_TYPE, TurnDeleteAuditEvent
 from .attachments import AttachmentDetail
+from .cleanup import Cleanup
 from .credits import periods_at
 from .errors import (
     ChatNotFound,
@@ -137,6 +138,9 @@ class MiniChatEngine:
         self.attachments = Attachments(
             store=store, files=files or NoFiles(), policy=policy, outbox=outbox, config=config, clock=clock
         )
+        self.cleanup = Cleanup(
+            store=store, files=files or NoFiles(), outbox=outbox, config=config, clock=clock
+        )
         self.summaries = ThreadSummaryTask(
             store=store, providers=provider, policy=policy, outbox=outbox, config=config, clock=clock
         )
@@ -149,6 +153,7 @@ class MiniChatEngine:
         self.runner.telemetry = telemetry
         self.preflight.telemetry = telemetry
         self.summaries.telemetry = telemetry
+        self.cleanup.telemetry = telemetry
 
     # -- access --------------------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -21,7 +22,9 @@ from .outbox import OutboxEnqueuer, register_queues
 from .telemetry import prometheus_telemetry
 from .watchdog import OrphanWatchdog, watchdog_for
 
+_log = logging.getLogger("fabrikit.mini_chat.cleanup")
 WATCHDOG_ROLE = "orphan-watchdog"
+RECONCILER_ROLE = "cleanup-reconciler"
 SINGLETON_TTL_SECONDS = 15.0
 SingletonFactory = Callable[[str, Callable[[], Awaitable[Any]], float], Any]
 
@@ -36,18 +39,23 @@ class Background:
         watchdog: OrphanWatchdog,
         leader: Any,
         telemetry: Telemetry,
+        reconciler: Any = None,
     ) -> None:
         self.outbox = outbox
         self.watchdog = watchdog
         self.leader = leader  # kernel ``Singleton`` running the watchdog (None when disabled)
+        self.reconciler = (
+            reconciler  # kernel ``Singleton`` running the cleanup reconciler (None when disabled)
+        )
         self.telemetry = telemetry
 
     async def stop(self, timeout: float | None = None) -> None:
         self.watchdog.stop()
-        stop_leader = getattr(self.leader, "stop", None)
-        if stop_leader is not None:
-            with contextlib.suppress(Exception):
-                await stop_leader()
+        for singleton in (self.leader, self.reconciler):
+            stop_leader = getattr(singleton, "stop", None)
+            if stop_leader is not None:
+                with contextlib.suppress(Exception):
+                    await stop_leader()
         await self.outbox.stop(timeout)
 
 
@@ -110,6 +118,7 @@ async def launch_background(
         audit_selector=audit_selector,
         telemetry=telemetry,
         summary=ThreadSummaryHandler(engine.summaries, config.thread_summary.max_attempts),
+        cleanup=engine.cleanup,
         extra=extra_handlers,
     )
     builder = register_queues(Outbox.builder(db), config, handlers)
@@ -126,11 +135,31 @@ async def launch_background(
     leader = None
     if singleton is not None and config.orphan_watchdog.enabled:
         leader = singleton(WATCHDOG_ROLE, watchdog.run, SINGLETON_TTL_SECONDS)
+    reconciler = None
+    if singleton is not None and config.cleanup.enabled:
+        reconciler = singleton(RECONCILER_ROLE, reconcile_loop(engine, config), SINGLETON_TTL_SECONDS)
     await asyncio.sleep(0)
-    return Background(outbox, watchdog, leader, telemetry)
+    return Background(outbox, watchdog, leader, telemetry, reconciler)
+
+
+def reconcile_loop(engine: Any, config: MiniChatConfig) -> Callable[[], Awaitable[None]]:
+    """CI-14.3 in the ``cleanup-reconciler`` singleton's leader: a pass every ``reconcile_interval_seconds``."""
+
+    async def run() -> None:
+        while True:
+            try:
+                queued = await engine.cleanup.reconcile()
+                if queued:
+                    _log.info("cleanup reconciler queued %d stale cleanups again", queued)
+            except Exception as exc:  # the next pass tries again; a crash here would end the leadership
+                _log.warning("cleanup reconciler pass failed: %s", type(exc).__name__)
+            await asyncio.sleep(config.cleanup.reconcile_interval_seconds)
+
+    return run
 
 
 __all__ = [
+    "RECONCILER_ROLE",
     "WATCHDOG_ROLE",
     "Background",
     "kernel_singleton",

@@ -16,8 +16,15 @@ import msgspec
 from fabrikit.kernel.outbox import LeasedHandler, OutboxMessage, Reject, Result, Retry, Success, per_message
 from fabrikit.kernel.plugins import fanout
 
+from ..domain.cleanup import Cleanup, CleanupOutcome
 from ..domain.dedupe import check_dedupe_key
-from ..domain.ports import AuditEnvelope, PolicyPluginSource, ThreadSummaryPayload
+from ..domain.ports import (
+    AttachmentCleanupPayload,
+    AuditEnvelope,
+    ChatCleanupPayload,
+    PolicyPluginSource,
+    ThreadSummaryPayload,
+)
 from ..domain.summary_task import Outcome, ThreadSummaryTask
 from ..domain.telemetry import NO_TELEMETRY, Telemetry
 from ..sdk import (
@@ -220,13 +227,29 @@ class ThreadSummaryHandler:
         return Success()
 
 
-async def acknowledge_later(message: OutboxMessage) -> Result:
-    """Stub for the cleanup queues, whose workers come with attachments (CI-12.4/12.5).
+class CleanupHandler:
+    """``mini-chat.attachment_cleanup`` and ``mini-chat.chat_cleanup`` → ``Cleanup`` (CI-12.4, CI-12.5)."""
 
-    Acknowledging is safe meanwhile: the cleanup reconciler re-enqueues attachments still ``pending`` (CI-14.3).
-    """
-    _log.info("outbox message acknowledged without a worker (queue %s)", message.queue)
-    return Success()
+    def __init__(
+        self, cleanup: Cleanup, payload: type[AttachmentCleanupPayload] | type[ChatCleanupPayload]
+    ) -> None:
+        self._cleanup = cleanup
+        self._payload = payload
+
+    async def __call__(self, message: OutboxMessage) -> Result:
+        try:
+            payload = msgspec.json.decode(message.payload, type=self._payload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            return Reject(f"cleanup payload does not decode: {exc}")
+        if isinstance(payload, AttachmentCleanupPayload):
+            outcome = await self._cleanup.attachment(payload)
+        else:
+            outcome = await self._cleanup.chat(payload)
+        if outcome is CleanupOutcome.RETRY:
+            return Retry("provider cleanup pending")
+        if outcome is CleanupOutcome.REJECT:
+            return Reject("the chat of this cleanup is not deleted")
+        return Success()
 
 
 def outbox_handlers(
@@ -236,17 +259,17 @@ def outbox_handlers(
     policy_selector: PolicyPluginSource,
     audit_selector: Any,
     telemetry: Telemetry = NO_TELEMETRY,
-    summary: ThreadSummaryHandler | None = None,
+    summary: ThreadSummaryHandler,
+    cleanup: Cleanup,
     extra: Mapping[str, LeasedHandler] | None = None,
 ) -> dict[str, LeasedHandler]:
-    """One leased handler per CI-10 queue; ``extra`` replaces any (tests, the cleanup stubs once they exist)."""
-    stub = per_message(acknowledge_later)
+    """One leased handler per CI-10 queue; ``extra`` replaces any (tests)."""
     handlers: dict[str, LeasedHandler] = {
         USAGE_QUEUE: per_message(UsageHandler(policy_selector, telemetry)),
         AUDIT_QUEUE: per_message(AuditHandler(audit_selector, vendor, audit_call_timeout_seconds, telemetry)),
-        CHAT_CLEANUP_QUEUE: stub,
-        ATTACHMENT_CLEANUP_QUEUE: stub,
-        THREAD_SUMMARY_QUEUE: per_message(summary) if summary is not None else stub,
+        CHAT_CLEANUP_QUEUE: per_message(CleanupHandler(cleanup, ChatCleanupPayload)),
+        ATTACHMENT_CLEANUP_QUEUE: per_message(CleanupHandler(cleanup, AttachmentCleanupPayload)),
+        THREAD_SUMMARY_QUEUE: per_message(summary),
     }
     handlers.update(extra or {})
     return handlers
@@ -254,10 +277,10 @@ def outbox_handlers(
 
 __all__ = [
     "AuditHandler",
+    "CleanupHandler",
     "ThreadSummaryHandler",
     "UndecodablePayload",
     "UsageHandler",
-    "acknowledge_later",
     "decode_audit",
     "decode_usage",
     "emit_audit",

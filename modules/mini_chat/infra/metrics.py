@@ -47,6 +47,10 @@ class MiniChatMetrics:
     audit_redaction_hits: Counter
     outbox_handler: Counter
     outbox_dead_letter_backlog: Gauge
+    cleanup_completed: Counter
+    cleanup_failed: Counter
+    cleanup_retry: Counter
+    cleanup_vs_with_failed_attachments: Counter
     thread_summary_trigger: Counter
     thread_summary_execution: Counter
     thread_summary_cas_conflicts: Counter
@@ -112,6 +116,12 @@ def _create(p: str) -> MiniChatMetrics:
         outbox_handler=c("outbox_handler", "Outbox handler results", ("queue", "result")),
         outbox_dead_letter_backlog=Gauge(
             f"{p}_outbox_dead_letter_backlog", "Pending dead letters", ("queue",)
+        ),
+        cleanup_completed=c("cleanup_completed", "Provider resources removed", ("resource_type",)),
+        cleanup_failed=c("cleanup_failed", "Provider resources left for an operator", ("resource_type",)),
+        cleanup_retry=c("cleanup_retry", "Provider cleanups to be retried", ("resource_type",)),
+        cleanup_vs_with_failed_attachments=c(
+            "cleanup_vs_with_failed_attachments", "Vector stores removed while some of their files were left"
         ),
         thread_summary_trigger=c("thread_summary_trigger", "Thread-summary trigger evaluations", ("result",)),
         thread_summary_execution=c("thread_summary_execution", "Thread-summary task results", ("result",)),

@@ -291,6 +291,53 @@ class AttachmentsRepository:
             tenant_id,
         )
 
+    async def vector_store_of(self, tenant_id: UUID, chat_id: UUID) -> tuple[str | None, str] | None:
+        row = await self._sql.fetch_one(
+            "SELECT vector_store_id, provider FROM chat_vector_stores WHERE chat_id = {} AND tenant_id = {}",
+            chat_id,
+            tenant_id,
+        )
+        return (row["vector_store_id"], row["provider"]) if row else None
+
+    async def forget_vector_store(self, tenant_id: UUID, chat_id: UUID) -> None:
+        await self._sql.execute(
+            "DELETE FROM chat_vector_stores WHERE chat_id = {} AND tenant_id = {}", chat_id, tenant_id
+        )
+
+    async def pending_cleanup_of_chat(self, tenant_id: UUID, chat_id: UUID) -> list[AttachmentRecord]:
+        rows = await self._sql.fetch(
+            "SELECT * FROM attachments WHERE chat_id = {} AND tenant_id = {} AND cleanup_status = 'pending' "
+            "ORDER BY created_at, id",
+            chat_id,
+            tenant_id,
+        )
+        return [record_of(r) for r in rows]
+
+    async def any_cleanup_failed(self, tenant_id: UUID, chat_id: UUID) -> bool:
+        row = await self._sql.fetch_one(
+            "SELECT 1 AS one FROM attachments WHERE chat_id = {} AND tenant_id = {} AND cleanup_status = 'failed'",
+            chat_id,
+            tenant_id,
+        )
+        return row is not None
+
+    async def stale_cleanups(self, before: datetime, limit: int) -> list[tuple[AttachmentRecord, bool]]:
+        rows = await self._sql.fetch(
+            "SELECT a.*, c.deleted_at AS chat_deleted_at FROM attachments a JOIN chats c ON c.id = a.chat_id "
+            "WHERE a.cleanup_status = 'pending' AND a.cleanup_updated_at < {} "
+            f"ORDER BY a.cleanup_updated_at, a.id LIMIT {int(limit)}",
+            self._sql.ts(before),
+        )
+        return [(record_of(r), r["chat_deleted_at"] is not None) for r in rows]
+
+    async def touch_cleanup(self, tenant_id: UUID, attachment_id: UUID, now: datetime) -> None:
+        await self._sql.execute(
+            "UPDATE attachments SET cleanup_updated_at = {} WHERE id = {} AND tenant_id = {}",
+            self._sql.ts(now),
+            attachment_id,
+            tenant_id,
+        )
+
 
 def record_of(r: dict[str, Any]) -> AttachmentRecord:
     thumb = r["img_thumbnail"]
