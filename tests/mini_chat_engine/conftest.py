@@ -24,7 +24,7 @@ from fabrikit.modules.mini_chat.infra.store import DbStore
 from fabrikit.plugins.static_authz.plugin import StaticAuthzPlugin
 from tests.kernel.db.conftest import pg_session_dsn, unique_module_name  # noqa: F401
 
-from .fakes import FakePolicy, FakeProvider, PolicySource
+from .fakes import FakeFiles, FakePolicy, FakeProvider, PolicySource
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -68,6 +68,7 @@ class Env:
         self.db = db
         self.provider = provider
         self.policy = policy
+        self.files: FakeFiles = engine.attachments._files  # type: ignore[assignment]
         self.tenant = uuid4()
         self.user = uuid4()
 
@@ -105,6 +106,7 @@ async def env(db: Database, config: MiniChatConfig) -> AsyncIterator[Env]:
         provider=provider,
         outbox=OutboxEnqueuer(outbox, config.outbox.num_partitions),
         clock=clock,
+        files=FakeFiles(),
     )
     yield Env(engine, db, provider, policy)
     await engine.runner.stop(5)

@@ -194,3 +194,62 @@ class PolicySource:
 
     def invalidate(self) -> None:
         pass
+
+
+class FakeFiles:
+    """The ``ProviderFiles`` port: records calls; ``fail`` maps a method name to the error it raises next;
+    ``gate`` (when set) holds uploads until it is set."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.fail: dict[str, list[Exception]] = {}
+        self.gate: asyncio.Event | None = None
+        self.uploading = asyncio.Event()  # set once an upload reached the provider
+        self._n = 0
+
+    def _next_id(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}-{self._n}"
+
+    def _record(self, name: str, *args: Any) -> None:
+        self.calls.append((name, args))
+        errors = self.fail.get(name)
+        if errors:
+            raise errors.pop(0)
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    async def upload_file(
+        self, tenant_id: UUID, provider_id: str, *, filename: str, content_type: str, data: bytes
+    ) -> str:
+        self.uploading.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        self._record("upload_file", filename, content_type, len(data))
+        return self._next_id("file")
+
+    async def create_vector_store(self, tenant_id: UUID, provider_id: str, *, name: str) -> str:
+        self._record("create_vector_store", name)
+        return self._next_id("vs")
+
+    async def add_vector_store_file(
+        self,
+        tenant_id: UUID,
+        provider_id: str,
+        vector_store_id: str,
+        file_id: str,
+        attributes: dict[str, str],
+    ) -> None:
+        self._record("add_vector_store_file", vector_store_id, file_id, attributes)
+
+    async def remove_vector_store_file(
+        self, tenant_id: UUID, provider_id: str, vector_store_id: str, file_id: str
+    ) -> None:
+        self._record("remove_vector_store_file", vector_store_id, file_id)
+
+    async def delete_file(self, tenant_id: UUID, provider_id: str, file_id: str) -> None:
+        self._record("delete_file", file_id)
+
+    async def delete_vector_store(self, tenant_id: UUID, provider_id: str, vector_store_id: str) -> None:
+        self._record("delete_vector_store", vector_store_id)
