@@ -30,6 +30,7 @@ from .infra.providers.provisioning import provision_providers, service_context
 from .infra.providers.resolver import ProviderResolver
 from .infra.schema import migrations
 from .infra.store import DbStore
+from .infra.thumbnails import thumbnailer
 from .sdk import AUDIT_SPEC, MODEL_POLICY_SPEC
 
 _log = structlog.get_logger("fabrikit.modules.mini_chat")
@@ -97,6 +98,7 @@ class MiniChat(Module):
             policy=PolicyGateway(self._policy_selector, clock, cfg.providers),
             provider=OagwProviders(oagw, self.resolver, self.identity),
             files=OagwFiles(oagw, self.resolver, self.identity),
+            thumbnail=thumbnailer(cfg.rag.thumbnail),
             # Bound to the real outbox (with its handlers) in start (infra.background).
             outbox=OutboxEnqueuer(None, cfg.outbox.num_partitions),
             clock=clock,

@@ -9,11 +9,14 @@ per chat.
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from PIL import Image
 
 from tests.mini_chat_e2e.harness import AUTH, BASE, assert_no_provider_ids
 
@@ -152,6 +155,7 @@ async def test_images_and_spreadsheets_skip_the_vector_store(server: Server) -> 
     before = len(_mock_calls(s, "POST", "/v1/vector_stores"))
     image = await _upload(s, chat, "photo.png", PNG, "image/png")
     assert (image.json()["status"], image.json()["kind"]) == ("ready", "image")
+    assert image.json()["img_thumbnail"] is None  # not decodable: no thumbnail, the upload stands
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sheet = await _upload(s, chat, "table.xlsx", b"PK\x03\x04 not really", xlsx)
     assert (sheet.json()["status"], sheet.json()["kind"]) == ("ready", "document")
@@ -159,6 +163,21 @@ async def test_images_and_spreadsheets_skip_the_vector_store(server: Server) -> 
     # octet-stream is read from the extension; CSV becomes plain text (C-13.2)
     by_ext = await _upload(s, chat, "data.csv", b"a,b\n1,2\n", "application/octet-stream")
     assert by_ext.json()["content_type"] == "text/plain"
+
+
+async def test_an_image_gets_a_webp_thumbnail(server: Server) -> None:
+    """C-13.9: within 128×128, aspect kept, WebP, in the upload's answer and on read."""
+    s = server
+    chat = await s.chat("gpt-4.1")
+    out = io.BytesIO()
+    Image.new("RGB", (300, 150), (10, 120, 200)).save(out, "PNG")
+    detail = (await _upload(s, chat, "wide.png", out.getvalue(), "image/png")).json()
+    thumb = detail["img_thumbnail"]
+    assert (thumb["content_type"], thumb["width"], thumb["height"]) == ("image/webp", 128, 64)
+    with Image.open(io.BytesIO(base64.b64decode(thumb["data_base64"]))) as decoded:
+        assert (decoded.format, decoded.size) == ("WEBP", (128, 64))
+    again = await s.http.get(f"{_path(chat)}/{detail['id']}", headers=AUTH)
+    assert again.json()["img_thumbnail"] == thumb
 
 
 async def test_refusals_in_order(server: Server) -> None:

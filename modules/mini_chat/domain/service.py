@@ -69,7 +69,7 @@ from .summary_task import ThreadSummaryTask
 from .telemetry import NO_TELEMETRY, Telemetry
 from .turn_runner import TurnRunner
 from .turns import turn_status_view
-from .uploads import Attachments, NoFiles, UploadSource
+from .uploads import Attachments, NoFiles, Thumbnailer, UploadSource
 
 _log = logging.getLogger("fabrikit.mini_chat.service")
 CHAT = ResourceType(CHAT_RESOURCE_TYPE, ("owner_tenant_id", "owner_id", "id"))
@@ -122,6 +122,7 @@ class MiniChatEngine:
         outbox: OutboxPort,
         clock: Clock,
         files: ProviderFiles | None = None,
+        thumbnail: Thumbnailer | None = None,
         telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self.config = config
@@ -136,7 +137,13 @@ class MiniChatEngine:
             config=config, store=store, policy=policy, outbox=outbox, clock=clock, runner=self.runner
         )
         self.attachments = Attachments(
-            store=store, files=files or NoFiles(), policy=policy, outbox=outbox, config=config, clock=clock
+            store=store,
+            files=files or NoFiles(),
+            policy=policy,
+            outbox=outbox,
+            config=config,
+            clock=clock,
+            thumbnail=thumbnail,
         )
         self.cleanup = Cleanup(
             store=store, files=files or NoFiles(), outbox=outbox, config=config, clock=clock

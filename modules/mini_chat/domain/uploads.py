@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 from uuid import UUID
 
@@ -53,6 +54,10 @@ from .ports import (
 _log = logging.getLogger("fabrikit.mini_chat.attachments")
 # CI-12.2: a process that did not create the chat's vector store waits for its creator this long.
 VECTOR_STORE_WAIT_SECONDS = 10.0
+
+
+# C-13.9: (WebP bytes, width, height) of an image, or None.
+Thumbnailer = Callable[[bytes], Awaitable[tuple[bytes, int, int] | None]]
 
 
 class UploadSource(Protocol):
@@ -132,9 +137,11 @@ class Attachments:
         outbox: OutboxPort,
         config: MiniChatConfig,
         clock: Clock,
+        thumbnail: Thumbnailer | None = None,
     ) -> None:
         self._store, self._files, self._policy = store, files, policy
         self._outbox, self._config, self._clock = outbox, config, clock
+        self._thumbnail = thumbnail
         self._slots = _Slots(config.rag.max_concurrent_uploads)
 
     # -- upload ----------------------------------------------------------------------------------------------
@@ -220,7 +227,10 @@ class Attachments:
                 await self._fail(a, "indexing_failed", exc, file_id)
                 return
             await attachments.count_vector_store_file(a.tenant_id, a.chat_id)
-        await attachments.set_ready(a.tenant_id, a.id, None, self._clock.now())
+        thumb = None
+        if a.attachment_kind == "image" and self._thumbnail is not None:
+            thumb = await self._thumbnail(data)
+        await attachments.set_ready(a.tenant_id, a.id, thumb, self._clock.now())
 
     async def _fail(
         self, a: NewAttachment, code: str, exc: ProviderCallError, file_id: str | None = None
@@ -318,4 +328,4 @@ def _chat_model(catalog: tuple[ModelCatalogEntry, ...], model_id: str) -> ModelC
     return found
 
 
-__all__ = ["VECTOR_STORE_WAIT_SECONDS", "Attachments", "NoFiles", "UploadSource"]
+__all__ = ["VECTOR_STORE_WAIT_SECONDS", "Attachments", "NoFiles", "Thumbnailer", "UploadSource"]
