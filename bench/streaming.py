@@ -116,6 +116,8 @@ def server_config(api_port: int, mock_port: int) -> dict[str, Any]:
 
 
 async def serve_fabrikit(api_port: int, mock_port: int, home: str) -> None:
+    from fabrikit.kernel import freeze_startup_heap
+    from fabrikit.kernel.logging import configure_logging_from_config
     from fabrikit.kernel.testing import RuntimeHarness
     from fabrikit.modules.api_gateway.module import ApiGateway
     from fabrikit.modules.authn_resolver.module import AuthnResolver
@@ -149,7 +151,11 @@ async def serve_fabrikit(api_port: int, mock_port: int, home: str) -> None:
     )
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    # As `fabrikit run` sets up the process: its logging configuration (the harness leaves structlog's
+    # print-everything default), and the start-up heap frozen once the modules are running.
+    configure_logging_from_config(harness.config.logging)
     async with harness:
+        freeze_startup_heap()
         print("ready", flush=True)
         await stop.wait()
 

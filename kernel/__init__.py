@@ -47,7 +47,7 @@ from ._resolve import (
     UnknownDependencyError,
     UnknownModuleError,
 )
-from ._runtime import Runtime, build_plan
+from ._runtime import Runtime, build_plan, freeze_startup_heap
 from .hookspecs import hookimpl
 from .plugins import PluginContext, PluginDef, PluginSelector, PluginSpec, fanout
 
@@ -100,6 +100,7 @@ __all__ = [
     "convert_config",
     "discover",
     "fanout",
+    "freeze_startup_heap",
     "hookimpl",
     "load_config",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import inspect
 import os
 import signal
@@ -170,6 +171,8 @@ class Runtime:
                 return 1
             except StartupError:
                 return 1
+            if self.config.runtime.freeze_heap:
+                _log.info("startup_heap_frozen", objects=freeze_startup_heap())
             await self._shutdown_event.wait()
             await self.shutdown()
             return self.exit_code or (1 if self._any_failed() else 0)
@@ -567,6 +570,19 @@ class Runtime:
             if p.active
         ]
         return report
+
+
+def freeze_startup_heap() -> int:
+    """Collect once, then move every surviving object to the garbage collector's permanent generation.
+
+    A started server holds a large heap (schemas, routes, compiled validators: ~245,000 objects with mini-chat) that
+    lives as long as the process. Each full collection scanned all of it — about 110 ms, a pause every few hundred
+    chat turns, landing on whatever request was running. Frozen, those objects are never scanned again; objects
+    allocated afterwards are collected as before. Returns how many objects were frozen.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 def _plain(value: Any) -> Any:

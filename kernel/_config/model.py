@@ -65,6 +65,8 @@ class RuntimeConfig(ConfigStruct):
     module_timeouts: dict[str, ModuleTimeouts] = {}
     shutdown_budget: Duration = Duration(30)
     on_module_failure: Literal["keep", "exit"] = "keep"
+    # After start-up, move the start-up heap to the collector's permanent generation (see freeze_startup_heap).
+    freeze_heap: bool = True
 
     def phase_timeout(self, phase: str, module: str | None = None, manifest: Any = None) -> float:
         """K-6.2 precedence: ``module_timeouts.<m>`` > manifest > ``runtime.timeouts`` (defaults = the table).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 import pytest
@@ -208,6 +209,23 @@ async def test_on_module_failure_keep_keeps_running_until_shutdown(tmp_path: Pat
     rt.request_shutdown()
     assert await running == 1  # a failed module makes the exit code 1 even on a normal shutdown
     assert "stop:calm" in log
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+async def test_run_freezes_the_start_up_heap_unless_told_not_to(tmp_path: Path, freeze: bool) -> None:
+    gc.unfreeze()
+    rt = runtime(tmp_path, [module("svc", [])], {"runtime": {"freeze_heap": freeze}})
+    with capture_logs() as logs:
+        running = asyncio.create_task(rt.run())
+        assert await settle(rt.is_ready)
+        frozen = gc.get_freeze_count()
+        rt.request_shutdown()
+        assert await running == 0
+    assert (frozen > 1000) is freeze  # the whole start-up heap, not a handful of objects
+    events = [e for e in logs if e["event"] == "startup_heap_frozen"]
+    assert len(events) == int(freeze)
+    if freeze:  # frozen objects that die later leave the count: it only shrinks
+        assert events[0]["objects"] >= frozen
 
 
 async def test_clean_run_exits_zero(tmp_path: Path) -> None:
