@@ -151,13 +151,15 @@ class Preflight:
         named = sorted(named, key=lambda a: order[a.id])
         if req.replacing is not None:  # attachments deleted or no longer ready since are dropped (C-12.3)
             named = [a for a in named if a.status == "ready"]
+        ready = tuple(await s.attachments.ready_of_chat(tenant, chat_id))
+        searchable = any(a.for_file_search for a in ready)  # else there is no store worth a query
         return _Inputs(
             boundary=boundary,
             prior_tokens=await s.messages.prior_context_tokens(tenant, chat_id),
-            ready=tuple(await s.attachments.ready_of_chat(tenant, chat_id)),
+            ready=ready,
             named=tuple(named),
             images=tuple(a for a in named if a.attachment_kind == "image"),
-            vector_store_id=await s.attachments.vector_store_id(tenant, chat_id),
+            vector_store_id=await s.attachments.vector_store_id(tenant, chat_id) if searchable else None,
             summary_text=summary.summary_text if summary else None,
             summary_tokens=summary.token_estimate if summary else 0,
             recent=tuple(recent),
