@@ -15,7 +15,7 @@ import pytest
 from fabrikit.modules.mini_chat.config import MiniChatConfig
 from fabrikit.modules.mini_chat.domain import uploads
 from fabrikit.modules.mini_chat.domain.cleanup import CleanupOutcome
-from fabrikit.modules.mini_chat.domain.errors import UploadConcurrencyLimit
+from fabrikit.modules.mini_chat.domain.errors import InvalidModel, UploadConcurrencyLimit
 from fabrikit.modules.mini_chat.domain.ports import (
     AttachmentCleanupPayload,
     ChatCleanupPayload,
@@ -72,6 +72,15 @@ async def test_one_upload_at_a_time_per_process_then_the_next_one_runs(env: Env)
     env.files.gate.set()
     assert (await first)["status"] == "ready"
     assert (await _upload(env, chat, "c.txt"))["status"] == "ready"  # the slot came back
+
+
+async def test_a_chat_whose_model_left_the_catalog_cannot_take_uploads(env: Env) -> None:
+    chat = await _chat(env)
+    env.policy.catalog = tuple(m for m in env.policy.catalog if m.id != "prem")
+    env.refresh_policy()
+    with pytest.raises(InvalidModel):
+        await _upload(env, chat)
+    assert env.files.calls == []
 
 
 @pytest.mark.parametrize(

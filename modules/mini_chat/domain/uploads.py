@@ -35,6 +35,7 @@ from .errors import (
     DocumentLimitExceeded,
     FileTooLarge,
     Forbidden,
+    InvalidModel,
     StorageLimitExceeded,
     UploadConcurrencyLimit,
 )
@@ -323,8 +324,8 @@ class Attachments:
 def _chat_model(catalog: tuple[ModelCatalogEntry, ...], model_id: str) -> ModelCatalogEntry:
     """The chat's model as the caller's catalog knows it (its caps and tools apply, C-13.3, C-13.5)."""
     found = next((m for m in catalog if m.id == model_id), None)
-    if found is None:
-        raise ChatNotFound("Chat not found.")  # pragma: no cover - chats are created with catalog models
+    if found is None:  # the catalog dropped it since the chat was created
+        raise InvalidModel("The chat's model is no longer available.")
     return found
 
 
