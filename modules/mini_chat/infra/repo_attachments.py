@@ -1,4 +1,5 @@
-"""What sends need from ``attachments``/``message_attachments``/``chat_vector_stores`` (CI-3 P6–P8, C-5)."""
+"""``attachments``, ``message_attachments`` and ``chat_vector_stores``: what sends need (CI-3 P6–P8, C-5), uploads,
+deletes and cleanup (C-13, CI-12)."""
 
 from __future__ import annotations
 
@@ -17,24 +18,41 @@ _COLS = (
 )
 
 
-def attachment_of(r: dict[str, Any]) -> AttachmentRow:
+def _columns(r: dict[str, Any]) -> dict[str, Any]:
+    """The columns ``AttachmentRow`` and ``AttachmentRecord`` share, converted."""
     thumb = r["img_thumbnail"]
-    return AttachmentRow(
-        id=uuid_of(r["id"]),
-        chat_id=uuid_of(r["chat_id"]),
-        uploaded_by_user_id=uuid_of(r["uploaded_by_user_id"]),
-        filename=r["filename"],
-        content_type=r["content_type"],
-        size_bytes=int(r["size_bytes"]),
-        status=r["status"],
-        attachment_kind=r["attachment_kind"],
-        for_file_search=bool_of(r["for_file_search"]),
-        for_code_interpreter=bool_of(r["for_code_interpreter"]),
-        provider_file_id=r["provider_file_id"],
-        img_thumbnail=bytes(thumb) if thumb is not None else None,
-        img_thumbnail_width=r["img_thumbnail_width"],
-        img_thumbnail_height=r["img_thumbnail_height"],
-        deleted=r["deleted_at"] is not None,
+    return {
+        "id": uuid_of(r["id"]),
+        "chat_id": uuid_of(r["chat_id"]),
+        "uploaded_by_user_id": uuid_of(r["uploaded_by_user_id"]),
+        "filename": r["filename"],
+        "content_type": r["content_type"],
+        "size_bytes": int(r["size_bytes"]),
+        "status": r["status"],
+        "attachment_kind": r["attachment_kind"],
+        "for_file_search": bool_of(r["for_file_search"]),
+        "for_code_interpreter": bool_of(r["for_code_interpreter"]),
+        "provider_file_id": r["provider_file_id"],
+        "img_thumbnail": bytes(thumb) if thumb is not None else None,
+        "img_thumbnail_width": r["img_thumbnail_width"],
+        "img_thumbnail_height": r["img_thumbnail_height"],
+    }
+
+
+def attachment_of(r: dict[str, Any]) -> AttachmentRow:
+    return AttachmentRow(**_columns(r), deleted=r["deleted_at"] is not None)
+
+
+def record_of(r: dict[str, Any]) -> AttachmentRecord:
+    return AttachmentRecord(
+        **_columns(r),
+        tenant_id=uuid_of(r["tenant_id"]),
+        error_code=r["error_code"],
+        storage_backend=r["storage_backend"],
+        cleanup_status=r["cleanup_status"],
+        cleanup_attempts=int(r["cleanup_attempts"]),
+        created_at=ts_of(r["created_at"]),
+        deleted_at=opt_ts(r["deleted_at"]),
     )
 
 
@@ -337,30 +355,3 @@ class AttachmentsRepository:
             attachment_id,
             tenant_id,
         )
-
-
-def record_of(r: dict[str, Any]) -> AttachmentRecord:
-    thumb = r["img_thumbnail"]
-    return AttachmentRecord(
-        id=uuid_of(r["id"]),
-        tenant_id=uuid_of(r["tenant_id"]),
-        chat_id=uuid_of(r["chat_id"]),
-        uploaded_by_user_id=uuid_of(r["uploaded_by_user_id"]),
-        filename=r["filename"],
-        content_type=r["content_type"],
-        size_bytes=int(r["size_bytes"]),
-        status=r["status"],
-        error_code=r["error_code"],
-        attachment_kind=r["attachment_kind"],
-        for_file_search=bool_of(r["for_file_search"]),
-        for_code_interpreter=bool_of(r["for_code_interpreter"]),
-        provider_file_id=r["provider_file_id"],
-        storage_backend=r["storage_backend"],
-        img_thumbnail=bytes(thumb) if thumb is not None else None,
-        img_thumbnail_width=r["img_thumbnail_width"],
-        img_thumbnail_height=r["img_thumbnail_height"],
-        cleanup_status=r["cleanup_status"],
-        cleanup_attempts=int(r["cleanup_attempts"]),
-        created_at=ts_of(r["created_at"]),
-        deleted_at=opt_ts(r["deleted_at"]),
-    )
