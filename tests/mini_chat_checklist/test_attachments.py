@@ -54,11 +54,9 @@ async def _wait_cleanup(s: Server, attachment_id: str, timeout: float = 15.0) ->
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        rows = [
-            r for r in await s.db.fetch("SELECT * FROM attachments") if _hex(r["id"]) == _hex(attachment_id)
-        ]
-        if rows and rows[0]["cleanup_status"] in ("done", "failed"):
-            return dict(rows[0])
+        row = await _row(s, attachment_id)
+        if row["cleanup_status"] in ("done", "failed"):
+            return row
         assert loop.time() < deadline, "the cleanup did not finish"
         await asyncio.sleep(0.05)
 
