@@ -31,7 +31,6 @@ from .ports import (
     NewMessage,
     OutboxPort,
     Store,
-    ThreadSummaryPayload,
     TurnOutcome,
     TurnRow,
     TurnTerminal,
@@ -39,7 +38,7 @@ from .ports import (
 from .provider_usage import ProviderUsage
 from .redaction import Redacted, redact_field
 from .settlement import Settlement, ToolCounts, TurnSnapshot, derive_billing, row_settlements, settle
-from .summary import Frontier, frozen_range, should_trigger
+from .summary import Frontier, frozen_range, should_trigger, summary_task
 from .telemetry import NO_TELEMETRY, Telemetry
 from .turns import Ending, completion_signal, keeps_assistant_message, terminal_outcome
 
@@ -394,16 +393,7 @@ class Finalizer:
         self.telemetry.count("thread_summary_trigger", result="enqueued")
         await self._outbox.enqueue_thread_summary(
             txn,
-            ThreadSummaryPayload(
-                tenant_id=ctx.tenant_id,
-                chat_id=ctx.chat_id,
-                system_request_id=uuid4(),
-                system_task_type="thread_summary_update",
-                target_created_at=frozen.target.created_at,
-                target_message_id=frozen.target.message_id,
-                base_created_at=frozen.base.created_at if frozen.base else None,
-                base_message_id=frozen.base.message_id if frozen.base else None,
-            ),
+            summary_task(ctx.tenant_id, ctx.chat_id, frozen.base, frozen.target),
         )
 
 

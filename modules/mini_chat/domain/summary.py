@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
 
 from .credits import ceil_div
+from .ports import ThreadSummaryPayload
 
 DEFAULT_SUMMARY_PROMPT = (
     "You maintain a running summary of a conversation between a user and an assistant. First think inside an "
@@ -52,6 +53,22 @@ def frozen_range(base: Frontier | None, newest_before_turn: Frontier | None) -> 
     if newest_before_turn is None or (base is not None and not newest_before_turn > base):
         return None
     return SummaryRange(base=base, target=newest_before_turn)
+
+
+def summary_task(
+    tenant_id: UUID, chat_id: UUID, base: Frontier | None, target: Frontier
+) -> ThreadSummaryPayload:
+    """The ``mini-chat.thread_summary`` payload for ``(base, target]`` (CI-9.2), with a new system request id."""
+    return ThreadSummaryPayload(
+        tenant_id=tenant_id,
+        chat_id=chat_id,
+        system_request_id=uuid4(),
+        system_task_type="thread_summary_update",
+        target_created_at=target.created_at,
+        target_message_id=target.message_id,
+        base_created_at=base.created_at if base else None,
+        base_message_id=base.message_id if base else None,
+    )
 
 
 def shrink_target(range_messages: list[Frontier]) -> Frontier | None:

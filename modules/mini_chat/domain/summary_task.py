@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import logging
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from ..config import MiniChatConfig
 from ..sdk import ModelCatalogEntry, UsageEvent, UsageTokens
@@ -35,6 +35,7 @@ from .summary import (
     extract_summary,
     shrink_target,
     summary_input,
+    summary_task,
     summary_token_estimate,
 )
 from .telemetry import NO_TELEMETRY, Telemetry
@@ -206,17 +207,7 @@ class ThreadSummaryTask:
                 await self._outbox.enqueue_usage(txn, self._usage(p, model, result, now))
                 if reached < target:  # moved back after a context-length error: the rest follows
                     await self._outbox.enqueue_thread_summary(
-                        txn,
-                        ThreadSummaryPayload(
-                            tenant_id=p.tenant_id,
-                            chat_id=p.chat_id,
-                            system_request_id=uuid4(),
-                            system_task_type="thread_summary_update",
-                            base_created_at=reached.created_at,
-                            base_message_id=reached.message_id,
-                            target_created_at=target.created_at,
-                            target_message_id=target.message_id,
-                        ),
+                        txn, summary_task(p.tenant_id, p.chat_id, reached, target)
                     )
         except _Lost:
             self.telemetry.count("thread_summary_cas_conflicts")
