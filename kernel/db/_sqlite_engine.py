@@ -339,7 +339,7 @@ class LoopWriteTransaction(SQLiteTransaction):
             self.connection = engine.loop_writer()
             if self.connection.in_transaction:  # left open by a failure nothing could roll back
                 self.connection.rollback()
-            await engine._on_loop(self.connection, f"BEGIN {self.transaction_type.value}", None, locking=True)
+            await self.begin()
         except BaseException:
             self._gate.release()
             raise

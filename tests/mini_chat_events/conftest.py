@@ -24,7 +24,7 @@ from fabrikit.modules.mini_chat.infra.store import DbStore
 from fabrikit.plugins.static_authz.plugin import StaticAuthzPlugin
 from tests.kernel.db.conftest import pg_session_dsn  # noqa: F401
 from tests.mini_chat_engine.conftest import db, db_settings, dialect, module_name  # noqa: F401
-from tests.mini_chat_engine.fakes import FakePolicy, FakeProvider, PolicySource
+from tests.mini_chat_engine.fakes import FakeFiles, FakePolicy, FakeProvider, PolicySource
 from tests.mini_chat_engine.helpers import drain
 
 from .fakes import RecordingAudit, StaticAuditSelector
@@ -50,6 +50,7 @@ def make_engine(
         provider=provider,
         outbox=OutboxEnqueuer(None, config.outbox.num_partitions),
         clock=clock,
+        files=FakeFiles(),
     )
 
 

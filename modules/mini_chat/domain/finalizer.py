@@ -19,7 +19,6 @@ from ..sdk import (
     ToolCalls,
     TurnAuditEvent,
     UsageEvent,
-    UsageTokens,
 )
 from .cascade import required_row_keys
 from .credits import PERIOD_TYPES, QuotaPeriods
@@ -35,7 +34,7 @@ from .ports import (
     TurnRow,
     TurnTerminal,
 )
-from .provider_usage import ProviderUsage
+from .provider_usage import ProviderUsage, usage_tokens
 from .redaction import Redacted, redact_field
 from .settlement import Settlement, ToolCounts, TurnSnapshot, derive_billing, row_settlements, settle
 from .summary import Frontier, frozen_range, should_trigger, summary_task
@@ -281,7 +280,7 @@ class Finalizer:
             terminal_state=outcome.state,  # type: ignore[arg-type]
             error_code=outcome.error_code,
             completion_signal=completion_signal(outcome.completion_reason),
-            usage=UsageTokens(**msgspec.structs.asdict(usage)) if usage is not None else None,
+            usage=usage_tokens(usage),
             reserve_tokens=turn.reserve_tokens,
             reserved_credits_micro=turn.reserved_credits_micro,
             policy_version_applied=turn.policy_version_applied,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
+from ..sdk import UsageTokens
+
 
 class ProviderUsage(msgspec.Struct, frozen=True, kw_only=True):
     """Cache and reasoning counts are subsets of input/output, never added to the totals."""
@@ -22,3 +24,8 @@ class ProviderUsage(msgspec.Struct, frozen=True, kw_only=True):
 def has_usage(usage: ProviderUsage | None) -> bool:
     """CI-6 ``has_usage``: a usage object with input > 0 or output > 0."""
     return usage is not None and usage.has_usage
+
+
+def usage_tokens(usage: ProviderUsage | None) -> UsageTokens | None:
+    """The UsageEvent's ``usage`` (C-19): the provider's counts, field for field."""
+    return UsageTokens(**msgspec.structs.asdict(usage)) if usage is not None else None

@@ -69,7 +69,7 @@ from .summary_task import ThreadSummaryTask
 from .telemetry import NO_TELEMETRY, Telemetry
 from .turn_runner import TurnRunner
 from .turns import turn_status_view
-from .uploads import Attachments, NoFiles, Thumbnailer, UploadSource
+from .uploads import Attachments, Thumbnailer, UploadSource
 
 _log = logging.getLogger("fabrikit.mini_chat.service")
 CHAT = ResourceType(CHAT_RESOURCE_TYPE, ("owner_tenant_id", "owner_id", "id"))
@@ -121,7 +121,7 @@ class MiniChatEngine:
         provider: ProviderPort,
         outbox: OutboxPort,
         clock: Clock,
-        files: ProviderFiles | None = None,
+        files: ProviderFiles,
         thumbnail: Thumbnailer | None = None,
         telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
@@ -138,16 +138,14 @@ class MiniChatEngine:
         )
         self.attachments = Attachments(
             store=store,
-            files=files or NoFiles(),
+            files=files,
             policy=policy,
             outbox=outbox,
             config=config,
             clock=clock,
             thumbnail=thumbnail,
         )
-        self.cleanup = Cleanup(
-            store=store, files=files or NoFiles(), outbox=outbox, config=config, clock=clock
-        )
+        self.cleanup = Cleanup(store=store, files=files, outbox=outbox, config=config, clock=clock)
         self.summaries = ThreadSummaryTask(
             store=store, providers=provider, policy=policy, outbox=outbox, config=config, clock=clock
         )

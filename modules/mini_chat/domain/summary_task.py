@@ -12,7 +12,7 @@ from datetime import datetime
 from uuid import UUID
 
 from ..config import MiniChatConfig
-from ..sdk import ModelCatalogEntry, UsageEvent, UsageTokens
+from ..sdk import ModelCatalogEntry, UsageEvent
 from .dedupe import SYSTEM_TASK_THREAD_SUMMARY, system_dedupe_key
 from .models import default_standard_model, enabled_entries
 from .policy import PolicyGateway
@@ -29,6 +29,7 @@ from .ports import (
     ThreadSummaryPayload,
 )
 from .provider_requests import build_summary_body
+from .provider_usage import usage_tokens
 from .summary import (
     DEFAULT_SUMMARY_PROMPT,
     Frontier,
@@ -219,7 +220,6 @@ class ThreadSummaryTask:
         self, p: ThreadSummaryPayload, model: ModelCatalogEntry, result: CompletionResult, now: datetime
     ) -> UsageEvent:
         """The system task's UsageEvent (C-19): no credits, no settlement, the tokens it used."""
-        usage = result.usage
         return UsageEvent(
             tenant_id=p.tenant_id,
             chat_id=p.chat_id,
@@ -238,15 +238,7 @@ class ThreadSummaryTask:
             timestamp=now,
             dedupe_key=system_dedupe_key(p.tenant_id, p.system_request_id),
             system_task_type=SYSTEM_TASK_THREAD_SUMMARY,
-            usage=UsageTokens(
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cache_read_input_tokens=usage.cache_read_input_tokens,
-                cache_write_input_tokens=usage.cache_write_input_tokens,
-                reasoning_tokens=usage.reasoning_tokens,
-            )
-            if usage is not None
-            else None,
+            usage=usage_tokens(result.usage),
         )
 
 

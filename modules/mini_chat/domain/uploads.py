@@ -75,43 +75,6 @@ class UploadSource(Protocol):
         ...
 
 
-class NoFiles:
-    """``ProviderFiles`` of an engine built without file storage: every call fails as the provider would."""
-
-    @staticmethod
-    def _refuse() -> ProviderCallError:
-        return ProviderCallError("provider_error", "File storage is not configured.")
-
-    async def upload_file(
-        self, tenant_id: UUID, provider_id: str, *, filename: str, content_type: str, data: bytes
-    ) -> str:
-        raise self._refuse()
-
-    async def create_vector_store(self, tenant_id: UUID, provider_id: str, *, name: str) -> str:
-        raise self._refuse()
-
-    async def add_vector_store_file(
-        self,
-        tenant_id: UUID,
-        provider_id: str,
-        vector_store_id: str,
-        file_id: str,
-        attributes: dict[str, str],
-    ) -> None:
-        raise self._refuse()
-
-    async def remove_vector_store_file(
-        self, tenant_id: UUID, provider_id: str, vector_store_id: str, file_id: str
-    ) -> None:
-        raise self._refuse()
-
-    async def delete_file(self, tenant_id: UUID, provider_id: str, file_id: str) -> None:
-        raise self._refuse()
-
-    async def delete_vector_store(self, tenant_id: UUID, provider_id: str, vector_store_id: str) -> None:
-        raise self._refuse()
-
-
 class _Slots:
     """C-13.4: at most ``limit`` uploads per process; no queue."""
 
@@ -329,4 +292,4 @@ def _chat_model(catalog: tuple[ModelCatalogEntry, ...], model_id: str) -> ModelC
     return found
 
 
-__all__ = ["VECTOR_STORE_WAIT_SECONDS", "Attachments", "NoFiles", "Thumbnailer", "UploadSource"]
+__all__ = ["VECTOR_STORE_WAIT_SECONDS", "Attachments", "Thumbnailer", "UploadSource"]
