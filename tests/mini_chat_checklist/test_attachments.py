@@ -181,7 +181,11 @@ async def test_an_image_gets_a_webp_thumbnail(server: Server) -> None:
 async def test_refusals_in_order(server: Server) -> None:
     s = server
     chat = await s.chat("gpt-4.1")
+    # Above the route's limit (the largest cap, 1 MiB here, plus 64 KiB of framing) the gateway refuses it unread,
+    # even for a chat that does not exist.
     missing = "00000000-0000-7000-8000-000000000001"
+    huge = await _upload(s, missing, "big.txt", b"x" * (1024 * 1024 + 65 * 1024), "text/plain")
+    _problem(huge, 413, "payload_too_large")
     _problem(await _upload(s, missing, "a.txt", b"x", "text/plain"), 404, "chat_not_found")
     other = await s.http.post(
         _path(chat),

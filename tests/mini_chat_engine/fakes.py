@@ -253,3 +253,18 @@ class FakeFiles:
 
     async def delete_vector_store(self, tenant_id: UUID, provider_id: str, vector_store_id: str) -> None:
         self._record("delete_vector_store", vector_store_id)
+
+
+class BytesUpload:
+    """An ``UploadSource`` that already holds its one file."""
+
+    def __init__(self, filename: str, content_type: str, data: bytes) -> None:
+        self.content_length: int | None = len(data) + 200
+        self._part = (filename, content_type)
+        self._data = data
+
+    async def file_part(self) -> tuple[str | None, str | None]:
+        return self._part
+
+    async def read_file(self, limit: int) -> bytes:
+        return self._data

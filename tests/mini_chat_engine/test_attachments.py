@@ -25,6 +25,7 @@ from fabrikit.modules.mini_chat.domain.service_api import CreateChatBody
 from fabrikit.modules.mini_chat.infra.outbox import PAYLOAD_ATTACHMENT_CLEANUP
 
 from .conftest import Env
+from .fakes import BytesUpload
 
 
 @pytest.fixture
@@ -33,21 +34,6 @@ def config() -> MiniChatConfig:
         {"rag": {"max_concurrent_uploads": 1}, "cleanup": {"max_attempts": 2, "stale_after_seconds": 60}},
         MiniChatConfig,
     )
-
-
-class BytesUpload:
-    """An ``UploadSource`` that already holds its one file."""
-
-    def __init__(self, filename: str, content_type: str, data: bytes) -> None:
-        self.content_length: int | None = len(data) + 200
-        self._part = (filename, content_type)
-        self._data = data
-
-    async def file_part(self) -> tuple[str | None, str | None]:
-        return self._part
-
-    async def read_file(self, limit: int) -> bytes:
-        return self._data
 
 
 async def _chat(env: Env) -> UUID:
