@@ -27,7 +27,7 @@ from fabrikit.modules.mini_chat.domain.sse import is_valid_stream
 from fabrikit.modules.mock_llm.config import MockLlmConfig
 from fabrikit.modules.mock_llm.server import MockLlmServer
 from tests.kernel.db.conftest import pg_dsn, pg_unreachable, with_database
-from tests.mini_chat_e2e.harness import APIKEY_AUTH, MOCK_KEY, SERVICE_SUBJECT, Stream
+from tests.mini_chat_e2e.harness import Stream, server_config
 
 from .support import AUTH, BASE, hexid, sse, stream_path
 
@@ -42,61 +42,19 @@ def _free_port() -> int:
 
 
 def _config(dsn: str, api_port: int, mock_port: int) -> dict[str, Any]:
-    return {
-        "database": {
+    """The e2e harness's stack for ``fabrikit run``: one PostgreSQL, a fixed port, and the plugins the harness
+    passes in code named here (the CLI discovers them through entry points)."""
+    config = server_config(
+        mock_port,
+        database={
             "servers": {"pg": {"dsn": dsn, "pool": {"min_size": 1, "max_size": 5}}},
             "default_server": "pg",
         },
-        "modules": {
-            "types-registry": None,
-            "authn-resolver": None,
-            "authz-resolver": None,
-            "tenant-resolver": None,
-            "credstore": None,
-            "api-gateway": {"config": {"bind_addr": f"127.0.0.1:{api_port}"}},
-            "oagw": {
-                "config": {
-                    "allow_http_upstream": True,
-                    "private_network_allowlist": [f"127.0.0.1:{mock_port}"],
-                }
-            },
-            "mini-chat": {
-                "config": {
-                    "providers": {
-                        "mock": {
-                            "kind": "openai_responses",
-                            "host": "127.0.0.1",
-                            "port": mock_port,
-                            "use_http": True,
-                            "upstream_alias": "mock-llm",
-                            **APIKEY_AUTH,
-                        }
-                    }
-                }
-            },
-        },
-        "plugins": {
-            "static-authn": {
-                "config": {
-                    "mode": "static_tokens",
-                    "tokens": [{"token": "dev-token"}],
-                    "s2s_credentials": [
-                        {
-                            "client_id": "mini-chat",
-                            "client_secret": "dev",
-                            "identity": {"subject_id": SERVICE_SUBJECT},
-                        }
-                    ],
-                }
-            },
-            "static-authz": {"enabled": True},
-            "single-tenant": {"enabled": True},
-            "static-credstore": {"config": {"secrets": [{"key": "mock-llm-key", "value": MOCK_KEY}]}},
-            "static-model-policy": {"enabled": True},
-            "log-audit": {"enabled": True},
-        },
-        "logging": {"level": "warning"},
-    }
+        gateway={"bind_addr": f"127.0.0.1:{api_port}"},
+    )
+    for plugin in ("static-authz", "single-tenant", "static-model-policy", "log-audit"):
+        config["plugins"][plugin] = {"enabled": True}
+    return config
 
 
 @dataclass
