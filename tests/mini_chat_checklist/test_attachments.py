@@ -193,6 +193,9 @@ async def test_refusals_in_order(server: Server) -> None:
         headers={"Authorization": "Bearer other-user"},
     )
     _problem(other, 404, "chat_not_found")  # another user's chat does not exist for them
+    # The chat is looked up before the body is judged: a bad body to a missing chat is still a 404.
+    bad_body_no_chat = await s.http.post(_path(missing), json={"file": "x"}, headers=AUTH)
+    _problem(bad_body_no_chat, 404, "chat_not_found")
     not_multipart = await s.http.post(_path(chat), json={"file": "x"}, headers=AUTH)
     _problem(not_multipart, 400, "validation_error")
     no_file = await s.http.post(_path(chat), files={"other": ("a.txt", b"x", "text/plain")}, headers=AUTH)

@@ -47,12 +47,11 @@ def attachment_handlers(deps: Deps, rag: RagConfig) -> list[Any]:
         request: Request[Any, Any, Any], chat_id: FromPath[str]
     ) -> Response[AttachmentDetail]:
         ctx = security_of(request)
-        chat = chat_id_of(chat_id)
-        await service.ensure_chat(ctx, chat, "upload_attachment")  # 404 before any body error (C-13 order)
+        # Parsed lazily: the service looks the chat up (404) before the body is judged (400), C-13's order.
         source = MultipartUpload(
             request.headers.get("content-type"), _declared_length(request), request.stream()
         )
-        detail = await service.upload_attachment(ctx, chat, source)
+        detail = await service.upload_attachment(ctx, chat_id_of(chat_id), source)
         location = f"{request.url.path.rstrip('/')}/{detail.id}"
         return Response(detail, status_code=201, headers={"Location": location})
 

@@ -16,16 +16,22 @@ class MultipartUpload:
         self, content_type: str | None, content_length: int | None, chunks: AsyncIterator[bytes]
     ) -> None:
         self.content_length = content_length
-        media, options = parse_options_header(content_type or "")
+        self._content_type = content_type
+        self._parser: PushMultipartParser | None = (
+            None  # made by file_part: the service checks the chat first
+        )
+        self._chunks = chunks
+        self._events: Iterator[Any] = iter(())
+        self._ended = False
+
+    def _start(self) -> PushMultipartParser:
+        media, options = parse_options_header(self._content_type or "")
         if media != "multipart/form-data":
             raise ValidationFailed("The body must be multipart/form-data with a 'file' part.")
         boundary = options.get("boundary")
         if not boundary:
             raise ValidationFailed("The multipart Content-Type has no boundary.")
-        self._parser = PushMultipartParser(boundary, max_segment_count=16)
-        self._chunks = chunks
-        self._events: Iterator[Any] = iter(())
-        self._ended = False
+        return PushMultipartParser(boundary, max_segment_count=16)
 
     async def _next(self) -> Any:
         """The parser's next event, reading more of the body when it needs it."""
@@ -38,11 +44,13 @@ class MultipartUpload:
                 chunk = await anext(self._chunks, b"")
                 if not chunk:
                     self._ended = True
+                assert self._parser is not None, "file_part() comes first"
                 self._events = self._parser.parse(chunk)
             except ParserError as exc:
                 raise ValidationFailed(f"The multipart body is malformed: {exc}") from None
 
     async def file_part(self) -> tuple[str | None, str | None]:
+        self._parser = self._start()
         while True:
             event = await self._next()
             if isinstance(event, MultipartSegment) and event.name == "file":
